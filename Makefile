@@ -1,0 +1,33 @@
+# `make figures`: set up .venv (if missing) and regenerate every figure at the default preset.
+# `make test`:    same set-up, then unit tests and nbval over every notebook at the smoke preset.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PRESET ?= default
+STAMP  := $(VENV)/.installed
+
+.PHONY: figures test unit nbval lab clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+figures: $(STAMP)
+	$(BIN)/madlib figures --preset $(PRESET)
+
+# The tests use a throw-away run store and write smoke figures under build/smoke/ only.
+test: $(STAMP)
+	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
+	MADLIB_STORE=$$store MADLIB_PRESET=smoke MADLIB_PROGRESS=0 MPLBACKEND=Agg \
+	$(BIN)/python -m pytest tests --nbval-lax notebooks -p no:cacheprovider
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	$(BIN)/madlib clean

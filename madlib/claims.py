@@ -1,0 +1,269 @@
+"""The paper's claims as checks over a figure's tidy data (madlib.tidy), with the numbers that decide them.
+
+A claim holds when every one of its checks holds. Differences are judged against Monte-Carlo standard errors
+(|z| < Z_SAME for "equal", z > Z_DIFFERENT for "larger"). At the smoke preset the checks still run (so CI
+exercises them) but the verdict is recorded as "not assessed": smoke sizes cannot resolve the claims.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from madlib import presets
+from madlib.runs import atomic_write_bytes
+
+Z_SAME = 4.0  # |z| below this: no difference resolved
+Z_DIFFERENT = 2.0  # z above this: a difference in the stated direction
+
+
+@dataclass
+class Check:
+    name: str
+    holds: bool
+    evidence: str
+
+    def __post_init__(self):
+        self.holds = bool(self.holds)
+
+
+def _z(a: float, sa: float, b: float, sb: float) -> float:
+    """z-score of a - b for independent estimates with standard errors sa, sb."""
+    return (a - b) / max(np.hypot(sa, sb), 1e-300)
+
+
+def _at(df: pd.DataFrame, metric: str, **where) -> pd.DataFrame:
+    mask = df["metric"] == metric
+    for key, value in where.items():
+        mask &= np.isclose(df[key].astype(float), value)
+    return df[mask]
+
+
+def _one(df: pd.DataFrame, metric: str, **where) -> tuple[float, float]:
+    row = _at(df, metric, **where)
+    if len(row) != 1:
+        raise ValueError(f"claims: expected one row of {metric} at {where}, found {len(row)}")
+    return float(row["mean"].iloc[0]), float(row["sem"].iloc[0])
+
+
+# Fig. S1 -----------------------------------------------------------------------------------------------------------
+def check_figS1(df: pd.DataFrame) -> list[Check]:
+    settings = df[["lam", "n_s"]].drop_duplicates().itertuples(index=False)
+    last = int(df["generation"].max())
+    probe = [t for t in (10, 50) if t <= last]
+    walk_z, trace_z, shrink = [], [], []
+    for lam, n_s in settings:
+        m, s = _one(df, "mean_1", lam=lam, n_s=n_s, generation=last)
+        walk_z.append(m / s)
+        t1, s1 = _one(df, "trace", lam=lam, n_s=n_s, generation=1)
+        for t in probe:
+            tt, st = _one(df, "trace", lam=lam, n_s=n_s, generation=t)
+            trace_z.append(_z(tt, st, lam ** (t - 1) * t1, lam ** (t - 1) * s1))
+        a, sa = _one(df, "log_trace", lam=lam, n_s=n_s, generation=1)
+        b, sb = _one(df, "log_trace", lam=lam, n_s=n_s, generation=last)
+        shrink.append(_z(a, sa, b, sb))
+    lam_order, ns_order = _collapse_orderings(df, last)
+    return [
+        Check("E[mu_t] = mu_0: the mean wanders without drift", max(map(abs, walk_z)) < Z_SAME,
+              f"max |z| of the replicate mean of mu_t[0] at t={last}: {max(map(abs, walk_z)):.2f}"),
+        Check("E[tr Sigma_t] = lam^(t-1) E[tr Sigma_1]", max(map(abs, trace_z)) < Z_SAME,
+              f"max |z| over settings at t in {probe}: {max(map(abs, trace_z)):.2f}"),
+        Check("Sigma_t shrinks (E[log tr Sigma_t] falls) in every setting", min(shrink) > Z_DIFFERENT,
+              f"smallest z of log tr Sigma_1 - log tr Sigma_{last}: {min(shrink):.1f}"),
+        Check("faster for smaller lam", lam_order[0], lam_order[1]),
+        Check("slower for larger n_s", ns_order[0], ns_order[1]),
+    ]
+
+
+def _collapse_orderings(df: pd.DataFrame, last: int):
+    final = _at(df, "log_trace", generation=last)
+    by_lam = [g.sort_values("lam") for _, g in final.groupby("n_s")]
+    by_ns = [g.sort_values("n_s") for _, g in final.groupby("lam")]
+
+    def increasing(groups, key):
+        zs = [_z(b.mean, b.sem, a.mean, a.sem) for g in groups for a, b in zip(g.itertuples(), g.iloc[1:].itertuples())]
+        text = "; ".join(f"{key}={r[key]:g}: {r['mean']:.2f}" for g in groups for _, r in g.iterrows())
+        return min(zs) > Z_DIFFERENT, f"E[log tr Sigma_{last}] ({text}); smallest step z = {min(zs):.1f}"
+
+    return increasing(by_lam, "lam"), increasing(by_ns, "n_s")
+
+
+# Fig. 10 -----------------------------------------------------------------------------------------------------------
+def check_fig10(df: pd.DataFrame) -> list[Check]:
+    checks = []
+    for lam, part in _at(df, "wd_limit").groupby("lam"):
+        rows = list(part.sort_values("n_ini").itertuples())
+        zs = [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
+        first = [_one(df, "wd", lam=lam, n_ini=r.n_ini, generation=1) for r in rows]
+        start_z = abs(_z(*first[0], *first[-1]))
+        limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.4f}±{r.sem:.4f}" for r in rows)
+        checks.append(Check(
+            f"lam={lam:g}: same limit for every n_ini", max(zs) < Z_SAME,
+            f"limits {limits}; max |z| = {max(zs):.2f} (at generation 1 the extremes differ by |z| = {start_z:.0f})",
+        ))
+    return checks
+
+
+# Figs. 11 and 12 ---------------------------------------------------------------------------------------------------
+def admissible_threshold(n_s: np.ndarray, ratio: np.ndarray) -> float:
+    """Largest n_s with n_e / n_r >= 1, log-interpolated where the ratio crosses 1 (inf if every n_s is
+    admissible, 0 if none is)."""
+    order = np.argsort(n_s)
+    n_s, ratio = np.asarray(n_s, float)[order], np.asarray(ratio, float)[order]
+    below = np.nonzero(ratio < 1.0)[0]
+    if len(below) == 0:
+        return np.inf
+    i = below[0]
+    if i == 0:
+        return 0.0
+    x0, x1, y0, y1 = np.log(n_s[i - 1]), np.log(n_s[i]), ratio[i - 1], ratio[i]
+    return float(np.exp(x0 + (y0 - 1.0) / (y0 - y1) * (x1 - x0)))
+
+
+def thresholds(df: pd.DataFrame, by: str) -> dict[float, float]:
+    rows = _at(df, "n_e_over_n_r")
+    return {key: admissible_threshold(g["n_s"].to_numpy(), g["mean"].to_numpy()) for key, g in rows.groupby(by)}
+
+
+def _fmt(thr: dict[float, float], key: str) -> str:
+    return ", ".join(f"{key}={k:g}: {'all' if np.isinf(v) else f'{v:.0f}'}" for k, v in sorted(thr.items()))
+
+
+def check_fig11(df: pd.DataFrame) -> list[Check]:
+    thr = thresholds(df, "n_r")
+    n_r = np.array(sorted(thr))
+    t = np.array([thr[k] for k in n_r])
+    finite = np.isfinite(t) & (t > 0)
+    evidence = f"largest admissible n_s: {_fmt(thr, 'n_r')}"
+    if finite.sum() < 3:
+        return [Check("the admissible n_s levels off as n_r grows", False, evidence + " (too few finite thresholds)")]
+    x, y = np.log(n_r[finite]), np.log(t[finite])
+    upper = slice(len(x) // 2, None)
+    slope = np.polyfit(x[upper], y[upper], 1)[0]
+    share = t[finite] / n_r[finite]
+    return [
+        Check("the admissible share n_s / n_r shrinks as n_r grows", bool(np.all(np.diff(share) < 0)),
+              evidence + "; n_s/n_r at the threshold: " + ", ".join(f"{v:.2f}" for v in share)),
+        Check("the admissible n_s levels off: log-log slope against n_r below 0.5 over the upper half of n_r",
+              slope < 0.5, f"slope = {slope:.2f}"),
+    ]
+
+
+def check_fig12(df: pd.DataFrame) -> list[Check]:
+    thr = thresholds(df, "lam")
+    lams = sorted(thr)
+    t = np.array([thr[k] for k in lams])
+    grows = bool(np.all(np.diff(t) >= 0) and t[-1] > t[0])
+    evidence = f"largest admissible n_s: {_fmt(thr, 'lam')}"
+    checks = [Check("smaller lam gives a smaller admissible n_s", grows, evidence)]
+    if np.isclose(lams[-1], 1.0):
+        checks.append(Check("lam = 1 admits every n_s tried", bool(np.isinf(t[-1])), evidence))
+    return checks
+
+
+# Fig. 30 -----------------------------------------------------------------------------------------------------------
+def check_fig30(df: pd.DataFrame) -> list[Check]:
+    rows = _at(df, "n_e_over_n_r").sort_values("memory")
+    k, m, s = rows["memory"].to_numpy(float), rows["mean"].to_numpy(), rows["sem"].to_numpy()
+    step_z = [_z(m[i + 1], s[i + 1], m[i], s[i]) for i in range(len(m) - 1)]
+    first_gain, last_gain = (m[1] - m[0]) / (k[1] - k[0]), (m[-1] - m[-2]) / (k[-1] - k[-2])
+    gain_se = np.hypot(s[1], s[0]) / (k[1] - k[0]) + np.hypot(s[-1], s[-2]) / (k[-1] - k[-2])
+    values = ", ".join(f"K={int(a)}: {b:.3f}" for a, b in zip(k, m))
+    return [
+        Check("n_e / n_r grows with K (no step down beyond noise, overall rise)",
+              min(step_z) > -Z_DIFFERENT and _z(m[-1], s[-1], m[0], s[0]) > Z_DIFFERENT,
+              f"{values}; smallest step z = {min(step_z):.1f}"),
+        Check("diminishing returns: gain per unit K falls from the first step to the last",
+              first_gain - last_gain > Z_DIFFERENT * gain_se,
+              f"gain per unit K: first {first_gain:.3f}, last {last_gain:.3f} (SE about {gain_se:.3f})"),
+    ]
+
+
+# Fig. 31 -----------------------------------------------------------------------------------------------------------
+def check_fig31(df: pd.DataFrame, lam_panel: float = 1.0, p_panel: float | None = None) -> list[Check]:
+    wd = _at(df, "wd_limit")
+    left = wd[np.isclose(wd["lam"], lam_panel)]
+    checks = []
+    falls = []
+    for p, g in left.groupby("p_real"):
+        g = g.sort_values("n")
+        falls.append(min(_z(a.mean, a.sem, b.mean, b.sem) for a, b in zip(g.itertuples(), g.iloc[1:].itertuples())))
+    checks.append(Check("lam=1: WD falls as n grows, for every p", min(falls) > Z_DIFFERENT,
+                        f"smallest z of a step down in WD along n: {min(falls):.1f}"))
+    full = left[np.isclose(left["p_real"], 1.0)].set_index("n")
+    above = [_z(r.mean, r.sem, full.loc[r.n, "mean"], full.loc[r.n, "sem"])
+             for r in left[~np.isclose(left["p_real"], 1.0)].itertuples() if r.n in full.index]
+    checks.append(Check("lam=1: WD is larger when p < 1 than with p = 1, at every n", min(above) > Z_DIFFERENT,
+                        f"smallest z of WD(p<1) - WD(p=1): {min(above):.1f}"))
+    p_panel = p_panel if p_panel is not None else float(wd["p_real"].min())
+    right = wd[np.isclose(wd["p_real"], p_panel)]
+    slopes = {lam: _end_slope(g) for lam, g in right.groupby("lam")}
+    text = ", ".join(f"lam={k:g}: {v:.2f}" for k, v in sorted(slopes.items()))
+    unbiased = slopes.get(1.0, np.nan)
+    flatter = all(v > unbiased + 0.1 for k, v in slopes.items() if k < 1.0)
+    checks.append(Check(f"p={p_panel:g}: with lam < 1 the WD flattens (log-log slope at the largest n nearer 0)",
+                        flatter, f"slope of log WD against log n over the two largest n: {text}"))
+    return checks
+
+
+def _end_slope(g: pd.DataFrame) -> float:
+    g = g.sort_values("n").iloc[-2:]
+    log_wd, log_n = np.log(g["mean"].to_numpy(float)), np.log(g["n"].to_numpy(float))
+    return float((log_wd[1] - log_wd[0]) / (log_n[1] - log_n[0]))
+
+
+CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
+    "figS1_gaussian_collapse": check_figS1,
+    "fig10_fresh_data_limit": check_fig10,
+    "fig11_admissible_nr_ns": check_fig11,
+    "fig12_admissible_lam_ns": check_fig12,
+    "fig30_memory": check_fig30,
+    "fig31_real_fraction": check_fig31,
+}
+
+
+def check(stem: str, df: pd.DataFrame, preset: str, **options) -> dict:
+    """Evaluate the figure's claim on its tidy data and record it in <output_dir(preset)>/claims.json."""
+    figure = presets.FIGURES[stem]
+    checks = CHECKS[stem](df, **options) if stem in CHECKS else []
+    if not checks:
+        verdict = "no claim"
+    elif preset == "smoke":
+        verdict = "not assessed"
+    else:
+        verdict = "holds" if all(c.holds for c in checks) else "does not hold"
+    result = {"figure": figure.number, "title": figure.title, "claim": figure.claim, "preset": preset,
+              "verdict": verdict, "checks": [asdict(c) for c in checks]}
+    record(stem, result, presets.output_dir(preset))
+    return result
+
+
+def record(stem: str, result: dict, folder: Path) -> None:
+    path = Path(folder) / "claims.json"
+    table = load(path)
+    table[stem] = result
+    atomic_write_bytes(path, (json.dumps(table, indent=1, sort_keys=True, default=_plain) + "\n").encode())
+
+
+def _plain(value):
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def load(path: str | Path) -> dict:
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def show(result: dict) -> str:
+    """A short text of one figure's verdict and evidence (for the notebook's last cell)."""
+    lines = [f"Fig. {result['figure']}: {result['verdict'].upper()} — {result['claim']}"]
+    for c in result["checks"]:
+        lines.append(f"  [{'x' if c['holds'] else ' '}] {c['name']}: {c['evidence']}")
+    return "\n".join(lines)

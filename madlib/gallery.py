@@ -1,0 +1,63 @@
+"""paper_figures/README.md: every figure with its notebook, image, the paper's claim and our verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from madlib import claims, presets
+from madlib.runs import atomic_write_bytes
+
+NOT_YET = [
+    ("1", "sample grids over generations with an artifact statistic (GAN analogue)", "issue 4"),
+    ("2", "LAION-5B examples: photographs of a dataset, nothing to compute; not reproduced", "never"),
+    ("4, 5, 6, 7", "DDPM on MNIST: FID / precision / recall and t-SNE, fully synthetic loop", "issue 3"),
+    ("8", "synthetic augmentation loop with a growing pool (GAN analogue)", "issue 4"),
+    ("9", "DDPM synthetic augmentation loop for several lam", "issue 3"),
+    ("10 (right)", "DDPM panel of the fresh data loop", "issue 3"),
+    ("13", "WGAN-GP fully synthetic loop", "issue 4"),
+    ("14, 15", "Gaussian mixture on a 5x5 grid", "issue 4"),
+    ("16, 26, 27", "more DDPM generations and sample grids", "issue 3"),
+    ("17", "normalizing flow on the Rosenbrock density", "issue 4"),
+    ("18-25, 28-29", "GAN analogue sample grids", "issue 4"),
+]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def render(claim_table: dict, preset: str) -> str:
+    lines = [
+        "# Figures of the paper, regenerated",
+        "",
+        f"Made by `make figures` (preset `{preset}`); each row links the notebook that makes the figure. The verdict",
+        "is computed by `madlib.claims` from the figure's own data (`data/<figure>.csv`); the numbers behind it are",
+        "listed under it. `madlib claims` prints the same table.",
+        "",
+        "| Fig. | notebook | figure | the paper's claim | our verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for figure in presets.FIGURES_LIST:
+        result = claim_table.get(figure.stem)
+        image = f"![{figure.stem}]({figure.stem}.png)" if result else "(not run yet)"
+        verdict = _verdict_cell(result)
+        lines.append(f"| {figure.number} | [{figure.stem}](../notebooks/{figure.stem}.ipynb) | {image} | "
+                     f"{_cell(figure.claim or '(diagram)')} | {verdict} |")
+    lines += ["", "## Not here yet", "", "| Fig. | what | where |", "|---|---|---|"]
+    lines += [f"| {number} | {what} | {where} |" for number, what, where in NOT_YET]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict_cell(result: dict | None) -> str:
+    if not result:
+        return "not run"
+    parts = [f"**{result['verdict']}** ({result['preset']})"]
+    parts += [f"{'✔' if c['holds'] else '✘'} {c['name']}: {c['evidence']}" for c in result["checks"]]
+    return _cell("\n".join(parts))
+
+
+def write(preset: str) -> Path:
+    folder = presets.output_dir(preset)
+    path = folder / "README.md"
+    atomic_write_bytes(path, render(claims.load(folder / "claims.json"), preset).encode())
+    return path

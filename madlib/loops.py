@@ -1,0 +1,195 @@
+"""The autophagous loop engine: the one place that knows the paper's three loops (Sec. 2.2, 5.1, App. G).
+
+Generation 1 is trained on ``n_ini`` real samples. Every later generation t is trained from scratch on
+
+* ``fully_synthetic``:        synthetic samples only;
+* ``synthetic_augmentation``: the same fixed set of ``n_r`` real samples plus synthetic samples;
+* ``fresh_data``:             ``n_r`` freshly drawn real samples plus synthetic samples.
+
+The ``n_s`` synthetic samples of generation t come from the last ``memory`` models (each sample from one of them,
+chosen uniformly at random), drawn with sampling bias ``lam``. With ``accumulate`` the synthetic sets of all earlier
+generations stay in the training pool. The real-fraction form (``p_real`` with total ``n``) sets
+``n_r = round(p_real * n)`` and ``n_s = n - n_r``.
+
+The engine never looks inside the data or the model: a model plugs in through the :class:`LoopModel` protocol.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+VARIANTS = ("fully_synthetic", "synthetic_augmentation", "fresh_data")
+
+Metrics = dict[str, np.ndarray]
+
+
+class LoopModel(Protocol):
+    """What the engine needs of a model family and its reference distribution P_r.
+
+    ``Data`` and ``Fitted`` are whatever the model likes (arrays, sufficient statistics, a torch module).
+    Metrics are float arrays of one common shape per model (e.g. one value per batched replicate).
+    """
+
+    def config(self) -> dict[str, Any]:
+        """Settings that change results; part of the run store's key."""
+
+    def draw_real(self, n: int, rng: np.random.Generator) -> Any:
+        """n samples of the reference distribution P_r."""
+
+    def fit(self, data: Any, rng: np.random.Generator) -> Any:
+        """Train a fresh model on data."""
+
+    def sample(self, fitted: Any, n: int, lam: float, rng: np.random.Generator) -> Any:
+        """n synthetic samples with sampling bias lam (1 = unbiased); n may be 0."""
+
+    def join(self, parts: Sequence[Any]) -> Any:
+        """One training set made of several."""
+
+    def evaluate(self, fitted: Any, rng: np.random.Generator) -> Metrics:
+        """Distances of the fitted model to P_r (and anything else worth plotting)."""
+
+    def save(self, obj: Any, path: str) -> None:
+        """Write a fitted model or a data set of this model to path (used to resume a run)."""
+
+    def load(self, path: str) -> Any:
+        """Read what save wrote."""
+
+
+@dataclass(frozen=True)
+class LoopSpec:
+    """One autophagous loop. See the module docstring for the meaning of each field."""
+
+    variant: str
+    generations: int
+    n_ini: int
+    n_r: int = 0
+    n_s: int = 0
+    lam: float = 1.0
+    memory: int = 1
+    accumulate: bool = False
+    p_real: float | None = None
+    n: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.p_real is not None or self.n is not None:
+            _resolve_real_fraction(self)
+        validate(self)
+
+    def asdict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _resolve_real_fraction(spec: LoopSpec) -> None:
+    if spec.p_real is None or spec.n is None:
+        raise ValueError("p_real and n: give both (the real-fraction form) or neither")
+    if not 0.0 <= spec.p_real <= 1.0:
+        raise ValueError(f"p_real: must lie in [0, 1], got {spec.p_real}")
+    n_r = int(round(spec.p_real * spec.n))
+    object.__setattr__(spec, "n_r", n_r)
+    object.__setattr__(spec, "n_s", int(spec.n) - n_r)
+
+
+def validate(spec: LoopSpec) -> None:
+    """Raise one ValueError naming the first field that is wrong and what it allows."""
+    if spec.variant not in VARIANTS:
+        raise ValueError(f"variant: must be one of {', '.join(VARIANTS)}; got {spec.variant!r}")
+    _require_int("generations", spec.generations, 1)
+    _require_int("n_ini", spec.n_ini, 2, "at least 2 samples are needed to fit a model")
+    _require_int("n_r", spec.n_r, 0)
+    _require_int("n_s", spec.n_s, 0)
+    _require_int("memory", spec.memory, 1)
+    _require_int("seed", spec.seed, 0)
+    if not (isinstance(spec.lam, (int, float)) and 0.0 <= spec.lam <= 1.0):
+        raise ValueError(f"lam: the sampling bias must lie in [0, 1] (1 = unbiased); got {spec.lam!r}")
+    if spec.variant == "fully_synthetic" and spec.n_s < 2 and spec.generations > 1:
+        raise ValueError(f"n_s: a fully synthetic loop trains on synthetic data only, so n_s >= 2; got {spec.n_s}")
+    if spec.variant != "fully_synthetic" and spec.n_r + spec.n_s < 2 and spec.generations > 1:
+        raise ValueError(f"n_r + n_s: each generation needs at least 2 samples; got {spec.n_r} + {spec.n_s}")
+    if spec.variant == "fully_synthetic" and spec.n_r:
+        raise ValueError(f"n_r: a fully synthetic loop uses no real data after generation 1; got {spec.n_r}")
+
+
+def _require_int(field: str, value, minimum: int, why: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        reason = f" ({why})" if why else ""
+        raise ValueError(f"{field}: must be an integer >= {minimum}{reason}; got {value!r}")
+
+
+def generation_rng(seed: int, generation: int, purpose: int) -> np.random.Generator:
+    """Independent stream for one (generation, purpose); a resumed run draws exactly what a fresh one would."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(generation, purpose)))
+
+
+REAL, SYNTHETIC, FIT, EVALUATE, FIXED_REAL = range(5)
+
+
+@dataclass
+class LoopState:
+    """Everything generation t+1 needs from generations <= t (what the run store checkpoints)."""
+
+    generation: int = 0
+    models: list = dataclasses.field(default_factory=list)  # the last `memory` fitted models, oldest first
+    fixed_real: Any = None  # the real set reused by synthetic_augmentation
+    pool: list = dataclasses.field(default_factory=list)  # earlier synthetic sets, kept when accumulate
+
+
+def training_data(spec: LoopSpec, model: LoopModel, state: LoopState, generation: int) -> Any:
+    """The training set of `generation` (1-based) given the state after generation - 1.
+
+    In the synthetic augmentation loop the fixed real set is generation 1's own data when n_ini == n_r,
+    and a separate draw of n_r real samples otherwise.
+    """
+    if generation == 1:
+        first = model.draw_real(spec.n_ini, generation_rng(spec.seed, 1, REAL))
+        if spec.variant == "synthetic_augmentation":
+            same = spec.n_ini == spec.n_r
+            state.fixed_real = first if same else model.draw_real(spec.n_r, generation_rng(spec.seed, 1, FIXED_REAL))
+        return first
+    synthetic = draw_synthetic(spec, model, state.models, generation)
+    if spec.accumulate:
+        state.pool = state.pool + [synthetic]
+    parts = list(state.pool) if spec.accumulate else [synthetic]
+    if spec.variant == "synthetic_augmentation":
+        parts = [state.fixed_real] + parts
+    elif spec.variant == "fresh_data":
+        parts = [model.draw_real(spec.n_r, generation_rng(spec.seed, generation, REAL))] + parts
+    return model.join(parts)
+
+
+def draw_synthetic(spec: LoopSpec, model: LoopModel, models: list, generation: int) -> Any:
+    """n_s samples, each from one of the given (last `memory`) models chosen uniformly at random."""
+    rng = generation_rng(spec.seed, generation, SYNTHETIC)
+    counts = rng.multinomial(spec.n_s, np.full(len(models), 1.0 / len(models)))
+    return model.join([model.sample(fitted, int(k), spec.lam, rng) for fitted, k in zip(models, counts)])
+
+
+def step(spec: LoopSpec, model: LoopModel, state: LoopState) -> Metrics:
+    """Run one generation in place: build its data, fit, evaluate; return the metrics."""
+    generation = state.generation + 1
+    data = training_data(spec, model, state, generation)
+    fitted = model.fit(data, generation_rng(spec.seed, generation, FIT))
+    state.models = (state.models + [fitted])[-spec.memory :]
+    state.generation = generation
+    return model.evaluate(fitted, generation_rng(spec.seed, generation, EVALUATE))
+
+
+def run(
+    spec: LoopSpec,
+    model: LoopModel,
+    state: LoopState | None = None,
+    on_generation: Callable[[LoopState, Metrics], None] | None = None,
+) -> list[Metrics]:
+    """Run the loop from `state` (a fresh start by default) to spec.generations; return metrics per generation."""
+    state = state or LoopState()
+    history = []
+    while state.generation < spec.generations:
+        metrics = step(spec, model, state)
+        history.append(metrics)
+        if on_generation is not None:
+            on_generation(state, metrics)
+    return history

@@ -1,0 +1,1 @@
+"""Model families, one file each; every one is a madlib.loops.LoopModel."""

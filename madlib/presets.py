@@ -1,0 +1,168 @@
+"""The figures of the paper and their settings at three presets.
+
+* ``smoke``: proves the code path in seconds (CI, nbval); nothing it writes lands in paper_figures/.
+* ``default``: what paper_figures/ is made from on a 2-core CPU (each notebook under 10 minutes), as near to the
+  paper as that allows; the Gaussian figures use the paper's own sizes.
+* ``paper``: the paper's settings where they are known, more replicates and generations otherwise.
+
+``resolve(figure, preset, **overrides)`` returns a validated copy of one figure's settings.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PRESETS = ("smoke", "default", "paper")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Figure:
+    stem: str  # notebooks/<stem>.ipynb, paper_figures/<stem>.png, paper_figures/data/<stem>.csv
+    number: str  # the paper's figure number (full version)
+    title: str
+    claim: str  # the paper's claim, in our words ("" for a diagram)
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _limit_rule(burn_in_tau, window, max_generations):
+    return {"burn_in_tau": burn_in_tau, "window": window, "max_generations": max_generations}
+
+
+_NS_GRID = [100, 200, 500, 1000, 2000, 5000, 10000]
+
+FIGURES_LIST = [
+    Figure(
+        "figS1_gaussian_collapse", "S1 (Sec. 3.1)",
+        "Gaussian fully synthetic loop: the mean's random walk and the collapse of the covariance",
+        "E[mu_t] = mu_{t-1} (a random walk), E[tr Sigma_t] = lam^(t-1) tr Sigma_1, and Sigma_t -> 0: faster for "
+        "smaller lam, slower for larger n_s.",
+        {
+            "smoke": dict(d=10, n_ini=50, n_s_values=[20, 100], lam_values=[1.0, 0.8], generations=15,
+                          replicates=16, seed=0),
+            "default": dict(d=100, n_ini=1000, n_s_values=[100, 1000], lam_values=[1.0, 0.95, 0.8],
+                            generations=200, replicates=64, seed=0),
+            "paper": dict(d=100, n_ini=1000, n_s_values=[100, 1000, 10000], lam_values=[1.0, 0.95, 0.8],
+                          generations=1000, replicates=256, seed=0),
+        },
+    ),
+    Figure("fig03_loops_schematic", "3", "The three autophagous loops and the sampling bias lam (schematic)", "",
+           {p: {} for p in PRESETS}),
+    Figure(
+        "fig10_fresh_data_limit", "10",
+        "Fresh data loop: WD to P_r over generations for several n_ini (Gaussian panel)",
+        "The WD converges to a limit that does not depend on n_ini (for lam = 1 and lam < 1).",
+        {
+            "smoke": dict(d=10, n_ini_values=[20, 200], n_r=20, n_s=60, lam_values=[1.0, 0.8], generations=15,
+                          replicates=32, window=5, seed=0),
+            "default": dict(d=100, n_ini_values=[100, 1000, 10000], n_r=100, n_s=900, lam_values=[1.0, 0.9],
+                            generations=80, replicates=200, window=30, seed=0),
+            "paper": dict(d=100, n_ini_values=[100, 300, 1000, 3000, 10000], n_r=100, n_s=900,
+                          lam_values=[1.0, 0.9, 0.8], generations=150, replicates=1000, window=50, seed=0),
+        },
+    ),
+    Figure(
+        "fig11_admissible_nr_ns", "11",
+        "Fresh data loop: n_e / n_r over (n_r, n_s) at a fixed lam < 1, and the admissible region n_e >= n_r",
+        "The largest admissible n_s stops growing as n_r grows: synthetic data helps mainly when n_r is small.",
+        {
+            "smoke": dict(d=10, lam=0.9, n_r_values=[20, 80], n_s_values=[20, 200, 800], replicates=8,
+                          curve_replicates=32, rule=_limit_rule(3, 10, 200), seed=0),
+            "default": dict(d=100, lam=0.9, n_r_values=[100, 200, 500, 1000, 2000], n_s_values=_NS_GRID,
+                            replicates=12, curve_replicates=100, rule=_limit_rule(10, 100, 1200), seed=0),
+            "paper": dict(d=100, lam=0.9, n_r_values=[50, 100, 200, 500, 1000, 2000, 5000],
+                          n_s_values=_NS_GRID + [20000, 50000], replicates=32, curve_replicates=400,
+                          rule=_limit_rule(10, 200, 12000), seed=0),
+        },
+    ),
+    Figure(
+        "fig12_admissible_lam_ns", "12",
+        "Fresh data loop: n_e / n_r over (lam, n_s) at a fixed n_r, and the admissible region n_e >= n_r",
+        "Smaller lam (more sampling bias) shrinks the largest admissible n_s; lam -> 1 admits every n_s tried.",
+        {
+            "smoke": dict(d=10, n_r=40, lam_values=[0.7, 1.0], n_s_values=[20, 200, 800], replicates=8,
+                          curve_replicates=32, rule=_limit_rule(3, 10, 200), seed=0),
+            "default": dict(d=100, n_r=1000, lam_values=[0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0],
+                            n_s_values=_NS_GRID, replicates=12, curve_replicates=100,
+                            rule=_limit_rule(10, 100, 1200), seed=0),
+            "paper": dict(d=100, n_r=1000, lam_values=[0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0],
+                          n_s_values=_NS_GRID + [20000, 50000], replicates=32, curve_replicates=400,
+                          rule=_limit_rule(10, 200, 1200), seed=0),
+        },
+    ),
+    Figure(
+        "fig30_memory", "30",
+        "Fresh data loop sampling from the last K models: n_e / n_r against the memory K",
+        "n_e / n_r grows with K, with diminishing returns.",
+        {
+            "smoke": dict(d=10, n_r=50, n_s=500, lam=1.0, memory_values=[1, 2, 4], replicates=8,
+                          curve_replicates=32, rule=_limit_rule(3, 10, 300), seed=0),
+            "default": dict(d=100, n_r=1000, n_s=10000, lam=1.0, memory_values=[1, 2, 3, 4, 6, 8, 12, 16],
+                            replicates=12, curve_replicates=100, rule=_limit_rule(10, 100, 1200), seed=0),
+            "paper": dict(d=100, n_r=1000, n_s=10000, lam=1.0, memory_values=[1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20],
+                          replicates=32, curve_replicates=400, rule=_limit_rule(10, 200, 2000), seed=0),
+        },
+    ),
+    Figure(
+        "fig31_real_fraction", "31",
+        "Fresh data loop with a real fraction p of n samples: WD against n for several p (lam = 1) and several lam",
+        "WD falls as n grows, more slowly when p < 1; with lam < 1 the decrease flattens (sub-linear).",
+        {
+            "smoke": dict(d=10, n_values=[50, 200, 800], p_values=[1.0, 0.5], lam_values=[1.0, 0.9], p_fixed=0.5,
+                          replicates=8, rule=_limit_rule(3, 10, 100), seed=0),
+            "default": dict(d=100, n_values=[100, 300, 1000, 3000, 10000, 30000, 100000],
+                            p_values=[1.0, 0.75, 0.5, 0.25], lam_values=[1.0, 0.99, 0.95, 0.9], p_fixed=0.5,
+                            replicates=12, rule=_limit_rule(10, 100, 400), seed=0),
+            "paper": dict(d=100, n_values=[100, 300, 1000, 3000, 10000, 30000, 100000, 300000, 1000000],
+                          p_values=[1.0, 0.9, 0.75, 0.5, 0.25, 0.1], lam_values=[1.0, 0.99, 0.95, 0.9, 0.8],
+                          p_fixed=0.5, replicates=32, rule=_limit_rule(10, 200, 600), seed=0),
+        },
+    ),
+]
+FIGURES = {f.stem: f for f in FIGURES_LIST}
+
+
+def default_preset() -> str:
+    """$MADLIB_PRESET when set (nbval runs the smoke preset this way), else 'default'."""
+    return os.environ.get("MADLIB_PRESET", "default")
+
+
+def resolve(figure: str, preset: str | None = None, **overrides) -> dict[str, Any]:
+    """One figure's settings at a preset, with overrides of existing settings; one clear error for bad input."""
+    if figure not in FIGURES:
+        raise ValueError(f"figure: unknown {figure!r}; choose one of {', '.join(FIGURES)}")
+    preset = preset or default_preset()
+    if preset not in PRESETS:
+        raise ValueError(f"preset: unknown {preset!r}; choose one of {', '.join(PRESETS)}")
+    settings = copy.deepcopy(FIGURES[figure].presets[preset])
+    for key, value in overrides.items():
+        if key not in settings:
+            raise ValueError(f"{key}: not a setting of {figure}; its settings are {', '.join(settings) or 'none'}")
+        settings[key] = value
+    _validate(figure, settings)
+    return settings
+
+
+def _validate(figure: str, settings: dict[str, Any]) -> None:
+    for key, value in settings.items():
+        values = value if isinstance(value, list) else [value]
+        if key.startswith("lam") or key.startswith("p_"):
+            bad = [v for v in values if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0)]
+            if bad:
+                raise ValueError(f"{key}: values must lie in [0, 1]; got {bad} in {figure}")
+        elif key in ("d", "replicates", "generations", "curve_replicates") or key.endswith("_values"):
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+            if bad:
+                raise ValueError(f"{key}: values must be positive integers; got {bad} in {figure}")
+
+
+def output_dir(preset: str) -> Path:
+    """Where a notebook writes its figure and data: $MADLIB_OUT, else paper_figures/ (default and paper presets)
+    or build/smoke/ (smoke, so tests never overwrite the committed figures)."""
+    if os.environ.get("MADLIB_OUT"):
+        return Path(os.environ["MADLIB_OUT"])
+    return ROOT / ("build/smoke" if preset == "smoke" else "paper_figures")

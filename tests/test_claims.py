@@ -1,0 +1,93 @@
+"""Claim checks: each can fail, and each reads the evidence off the tidy data it is given."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from madlib import claims, tidy
+
+
+def rows(metric, values, sem=0.01, **columns):
+    """A tidy frame with one row per value; the other columns are given as equal-length lists or scalars."""
+    n = len(values)
+    data = {k: (v if isinstance(v, list) else [v] * n) for k, v in columns.items()}
+    return pd.DataFrame({**data, "generation": np.nan, "metric": metric, "mean": values, "sem": sem})
+
+
+def test_admissible_threshold_interpolates_where_the_ratio_crosses_one():
+    n_s = np.array([100, 1000, 10000])
+    assert claims.admissible_threshold(n_s, np.array([1.5, 1.2, 1.1])) == np.inf
+    assert claims.admissible_threshold(n_s, np.array([0.9, 0.5, 0.2])) == 0.0
+    assert claims.admissible_threshold(n_s, np.array([2.0, 0.0, 0.0])) == pytest.approx(np.sqrt(100 * 1000))
+
+
+def fig10_frame(limits, starts):
+    frames = []
+    for n_ini, limit, start in zip([100, 1000, 10000], limits, starts):
+        frames.append(rows("wd_limit", [limit], lam=1.0, n_ini=n_ini))
+        curve = rows("wd", [start, limit], lam=1.0, n_ini=n_ini)
+        curve["generation"] = [1, 2]
+        frames.append(curve)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_fig10_holds_for_equal_limits_and_fails_for_different_ones():
+    assert claims.check_fig10(fig10_frame([1.00, 1.01, 0.99], [5.0, 2.0, 1.0]))[0].holds
+    assert not claims.check_fig10(fig10_frame([1.00, 1.20, 1.40], [5.0, 2.0, 1.0]))[0].holds
+
+
+def test_fig12_needs_the_threshold_to_grow_with_lam():
+    n_s = [100, 1000, 10000] * 3
+    lam = [0.8] * 3 + [0.9] * 3 + [1.0] * 3
+    growing = rows("n_e_over_n_r", [1.2, 0.8, 0.3, 1.5, 1.1, 0.6, 1.9, 1.6, 1.2], n_s=n_s, lam=lam)
+    assert all(c.holds for c in claims.check_fig12(growing))
+    shrinking = rows("n_e_over_n_r", [1.9, 1.6, 1.2, 1.5, 1.1, 0.6, 1.2, 0.8, 0.3], n_s=n_s, lam=lam)
+    assert not any(c.holds for c in claims.check_fig12(shrinking))
+
+
+def fig30_frame(values):
+    k = [1, 2, 4, 8, 16]
+    return rows("n_e_over_n_r", values, sem=0.005, memory=k, n_r=1000, n_s=10000, lam=1.0)
+
+
+def test_fig30_sees_diminishing_returns_only_when_they_are_there():
+    concave = [c.holds for c in claims.check_fig30(fig30_frame([2.0, 2.6, 3.1, 3.5, 3.8]))]
+    assert concave == [True, True]
+    linear = [c.holds for c in claims.check_fig30(fig30_frame([2.0, 2.1, 2.3, 2.7, 3.5]))]
+    assert linear == [True, False]
+    falling = [c.holds for c in claims.check_fig30(fig30_frame([2.0, 1.8, 1.6, 1.5, 1.4]))]
+    assert falling[0] is False
+
+
+def fig31_frame(biased_floor):
+    n = np.array([100, 1000, 10000, 100000])
+    frames = []
+    for p, scale in [(1.0, 1.0), (0.5, 1.5)]:
+        frames.append(rows("wd_limit", list(scale * 10 / np.sqrt(n)), sem=0.001, p_real=p, lam=1.0, n=list(n)))
+    frames.append(rows("wd_limit", list(1.5 * 10 / np.sqrt(n) + biased_floor), sem=0.001, p_real=0.5, lam=0.9, n=list(n)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_fig31_flattening_requires_a_floor_under_bias():
+    assert all(c.holds for c in claims.check_fig31(fig31_frame(0.3), p_panel=0.5))
+    assert not claims.check_fig31(fig31_frame(0.0), p_panel=0.5)[-1].holds
+
+
+def test_check_records_verdicts_in_claims_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("MADLIB_OUT", str(tmp_path))
+    data = fig10_frame([1.00, 1.01, 0.99], [5.0, 2.0, 1.0])
+    assert claims.check("fig10_fresh_data_limit", data, "smoke")["verdict"] == "not assessed"
+    assert claims.check("fig10_fresh_data_limit", data, "default")["verdict"] == "holds"
+    assert claims.check("fig03_loops_schematic", None, "default")["verdict"] == "no claim"
+    table = json.loads((tmp_path / "claims.json").read_text())
+    assert set(table) == {"fig10_fresh_data_limit", "fig03_loops_schematic"}
+    assert table["fig10_fresh_data_limit"]["checks"][0]["evidence"].startswith("limits n_ini=100")
+
+
+def test_mean_sem_matches_numpy():
+    values = np.random.default_rng(0).normal(size=(50, 3))
+    mean, sem = tidy.mean_sem(values)
+    np.testing.assert_allclose(sem, values.std(axis=0, ddof=1) / np.sqrt(50))
+    np.testing.assert_allclose(mean, values.mean(axis=0))

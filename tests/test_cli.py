@@ -1,0 +1,43 @@
+"""The batch runner's pieces that run without executing notebooks (nbval executes them)."""
+
+import nbformat
+import pytest
+
+from madlib import cli, gallery, presets
+
+
+def test_select_accepts_stems_prefixes_and_numbers():
+    assert cli.select(None) == list(presets.FIGURES)
+    assert cli.select(["fig10", "11", "S1"]) == ["fig10_fresh_data_limit", "fig11_admissible_nr_ns",
+                                                "figS1_gaussian_collapse"]
+    assert cli.select(["fig03_loops_schematic", "3"]) == ["fig03_loops_schematic"]
+
+
+def test_select_rejects_unknown_figures_naming_the_choices():
+    with pytest.raises(SystemExit, match="--only: unknown figure 'fig99'.*fig10_fresh_data_limit"):
+        cli.select(["fig99"])
+
+
+def test_write_back_drops_papermill_traces(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"x": 1}, "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell("preset = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('preset = "default"', metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("1 + 1", metadata={"papermill": {"duration": 1.0}, "execution": {}}),
+    ]
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    monkeypatch.setattr(cli, "NOTEBOOKS", tmp_path)
+    cli.write_back(executed, "figX")
+    back = nbformat.read(tmp_path / "figX.ipynb", as_version=4)
+    assert [c.source for c in back.cells] == ["preset = None", "1 + 1"]
+    assert back.cells[1].metadata == {} and "papermill" not in back.metadata
+
+
+def test_gallery_lists_every_figure_and_the_missing_ones():
+    text = gallery.render({"fig10_fresh_data_limit": {"verdict": "holds", "preset": "default", "checks": [
+        {"name": "same limit", "holds": True, "evidence": "max |z| = 1.0"}]}}, "default")
+    for stem in presets.FIGURES:
+        assert f"[{stem}](../notebooks/{stem}.ipynb)" in text
+    assert "**holds** (default)" in text and "max \\|z\\| = 1.0" in text
+    assert "| 2 | LAION-5B" in text
