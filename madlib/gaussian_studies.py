@@ -23,6 +23,11 @@ def run_gaussian(spec: loops.LoopSpec, d: int, replicates: int, store=None, meth
     return runs.run_or_load(spec, GaussianModel(d=d, replicates=replicates, method=method), store=store)
 
 
+def derived_seed(seed: int, index: int) -> int:
+    """An independent seed for the index-th setting of a study (for comparisons that need independent runs)."""
+    return int(np.random.SeedSequence((seed, index)).generate_state(1)[0])
+
+
 def per_replicate(history: list[loops.Metrics], metric: str) -> np.ndarray:
     """(replicates, generations) array of one metric."""
     return np.stack([np.atleast_1d(h[metric]) for h in history], axis=1)
@@ -47,11 +52,16 @@ def collapse(d, n_ini, n_s_values, lam_values, generations, replicates, seed, wa
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
 def fresh_data_curves(d, n_ini_values, n_r, n_s, lam_values, generations, replicates, window, seed, store=None):
     """WD to P_r along fresh data loops started from models fit on different numbers n_ini of real samples, and
-    each loop's limit: the per-replicate average WD over the last `window` generations (metric `wd_limit`)."""
+    each loop's limit: the per-replicate average WD over the last `window` generations (metric `wd_limit`).
+
+    Each n_ini gets its own seed: with one shared seed the loops would draw the same fresh and synthetic noise and
+    forget their start into the very same path, which would make the limits equal by construction.
+    """
     rows = []
     for lam in lam_values:
-        for n_ini in n_ini_values:
-            spec = loops.LoopSpec("fresh_data", generations, n_ini=n_ini, n_r=n_r, n_s=n_s, lam=lam, seed=seed)
+        for i, n_ini in enumerate(n_ini_values):
+            spec = loops.LoopSpec("fresh_data", generations, n_ini=n_ini, n_r=n_r, n_s=n_s, lam=lam,
+                                  seed=derived_seed(seed, i))
             history = run_gaussian(spec, d, replicates, store)
             rows += tidy.history_rows(spec, history, ["wd"])
             limit = per_replicate(history, "wd")[:, -window:].mean(axis=1)

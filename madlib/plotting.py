@@ -126,8 +126,9 @@ def admissibility_map(df: pd.DataFrame, row: str, title: str, thresholds: dict |
     norm = TwoSlopeNorm(vcenter=0.0, vmin=np.log2(low), vmax=np.log2(high))
     mesh = ax.pcolormesh(np.log2(ratio), cmap="RdBu", norm=norm, edgecolors="white", linewidth=0.5)
     for (i, j), v in np.ndenumerate(ratio):
+        dark = abs(norm(np.log2(v)) - 0.5) > 0.3
         ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=8,
-                fontweight="bold" if v >= 1 else "normal")
+                color="white" if dark else "black", fontweight="bold" if v >= 1 else "normal")
     ax.set_xticks(np.arange(table.shape[1]) + 0.5, [f"{c:g}" for c in table.columns])
     ax.set_yticks(np.arange(table.shape[0]) + 0.5, [f"{r:g}" for r in table.index])
     ax.set(xlabel="n_s (synthetic samples per generation)", ylabel=row, title=title)

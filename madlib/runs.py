@@ -5,7 +5,7 @@ Layout of one run (``<store>/<key>/``, key = hash of loop spec + model config + 
     run.json            the spec, the model config and the madlib version (what the key was made of)
     gen_0001/           one folder per finished generation, created under a temporary name and renamed
       metrics.npz       (the rename is atomic, so a folder either exists whole or not at all)
-      model.state       the fitted model (kept for the last `memory` generations only: enough to resume)
+      model.state       the fitted model (kept for the last `memory` + 1 generations only: enough to resume)
       synthetic.state   the generation's synthetic set (only with accumulate)
       fixed_real.state  the fixed real set (generation 1 of the synthetic augmentation loop)
 
@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ import madlib
 from madlib import loops
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / ".madlib_store"
+# What reading a damaged file can raise (numpy, zip, torch); such a generation is recomputed.
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, RuntimeError, zipfile.BadZipFile, pickle.UnpicklingError)
 
 
 def store_path(store: str | os.PathLike | None = None) -> Path:
@@ -109,11 +113,12 @@ def _write_generation(folder: Path, spec, model, state: loops.LoopState, metrics
         model.save(state.fixed_real, str(tmp / "fixed_real.state"))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    _drop_old_models(folder, state.generation - spec.memory)
+    _drop_old_models(folder, state.generation - spec.memory - 1)
 
 
 def _drop_old_models(folder: Path, last_unneeded: int) -> None:
-    """Fitted models older than the memory window are never read again; free their space."""
+    """Free the space of fitted models that no resume will read: resuming needs the last `memory` models, and one
+    more in case the newest generation turns out unreadable."""
     if last_unneeded >= 1:
         stale = _generation_dir(folder, last_unneeded) / "model.state"
         stale.unlink(missing_ok=True)
@@ -134,14 +139,14 @@ def _resume(folder: Path, spec, model) -> tuple[list[loops.Metrics], loops.LoopS
                 state.pool.append(model.load(str(gen_dir / "synthetic.state")))
             if generation == 1 and spec.variant == "synthetic_augmentation":
                 state.fixed_real = model.load(str(gen_dir / "fixed_real.state"))
-        except (OSError, ValueError, KeyError, EOFError):
+        except UNREADABLE:
             _discard_from(folder, generation)
             break
         state.generation = generation
     try:
         first = max(1, state.generation - spec.memory + 1)
         state.models = [model.load(str(_generation_dir(folder, g) / "model.state")) for g in range(first, state.generation + 1)]
-    except (OSError, ValueError, KeyError, EOFError):
+    except UNREADABLE:
         _discard_from(folder, 1)
         return [], loops.LoopState()
     return history, state

@@ -29,6 +29,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"lam_values": [1.0, 0.7]}
 
 # %%
@@ -36,7 +37,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "fig10_fresh_data_limit"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

@@ -30,6 +30,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"lam": 0.8, "n_r_values": [100, 1000]}
 
 # %%
@@ -37,7 +38,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "fig11_admissible_nr_ns"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

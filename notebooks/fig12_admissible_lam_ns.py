@@ -26,6 +26,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"n_r": 200}
 
 # %%
@@ -33,7 +34,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "fig12_admissible_lam_ns"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

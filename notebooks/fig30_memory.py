@@ -25,6 +25,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"memory_values": [1, 2, 4, 8, 16, 32]}
 
 # %%
@@ -32,7 +33,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "fig30_memory"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

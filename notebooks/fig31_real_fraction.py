@@ -27,6 +27,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"p_fixed": 0.75}
 
 # %%
@@ -34,7 +35,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "fig31_real_fraction"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

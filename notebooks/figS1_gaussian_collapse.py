@@ -30,6 +30,7 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
+seed = 0  # master seed: every generation and replicate draws from streams split off it
 overrides = {}  # e.g. {"lam_values": [1.0, 0.5], "generations": 500}
 
 # %%
@@ -37,7 +38,7 @@ from madlib import claims, gaussian_studies, plotting, presets
 
 STEM = "figS1_gaussian_collapse"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%

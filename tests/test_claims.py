@@ -39,12 +39,12 @@ def test_fig10_holds_for_equal_limits_and_fails_for_different_ones():
 
 
 def test_fig12_needs_the_threshold_to_grow_with_lam():
-    n_s = [100, 1000, 10000] * 3
-    lam = [0.8] * 3 + [0.9] * 3 + [1.0] * 3
-    growing = rows("n_e_over_n_r", [1.2, 0.8, 0.3, 1.5, 1.1, 0.6, 1.9, 1.6, 1.2], n_s=n_s, lam=lam)
-    assert all(c.holds for c in claims.check_fig12(growing))
-    shrinking = rows("n_e_over_n_r", [1.9, 1.6, 1.2, 1.5, 1.1, 0.6, 1.2, 0.8, 0.3], n_s=n_s, lam=lam)
-    assert not any(c.holds for c in claims.check_fig12(shrinking))
+    n_s = [100, 1000, 10000] * 4
+    lam = [0.8] * 3 + [0.9] * 3 + [0.99] * 3 + [1.0] * 3
+    growing = [1.2, 0.8, 0.3, 1.5, 1.1, 0.6, 1.8, 1.5, 1.1, 1.9, 1.6, 1.2]  # the last two admit every n_s
+    assert all(c.holds for c in claims.check_fig12(rows("n_e_over_n_r", growing, n_s=n_s, lam=lam)))
+    shrinking = [1.9, 1.6, 1.2, 1.8, 1.5, 1.1, 1.5, 1.1, 0.6, 1.2, 0.8, 0.3]
+    assert not any(c.holds for c in claims.check_fig12(rows("n_e_over_n_r", shrinking, n_s=n_s, lam=lam)))
 
 
 def fig30_frame(values):

@@ -1,0 +1,129 @@
+"""The loop engine: spec validation, what each loop trains on, determinism."""
+
+import numpy as np
+import pytest
+
+from madlib import loops
+
+
+class RecordingModel:
+    """A fake LoopModel whose data are lists of (source, index) tags, so the tests can see what each generation
+    trained on. Fitted models are the generation number."""
+
+    def __init__(self):
+        self.trained_on, self.sampled_from, self.real_draws = [], [], 0
+
+    def config(self):
+        return {"model": "recording"}
+
+    def draw_real(self, n, rng):
+        self.real_draws += 1
+        return [("real", self.real_draws)] * n
+
+    def fit(self, data, rng):
+        self.trained_on.append(list(data))
+        return len(self.trained_on)
+
+    def sample(self, fitted, n, lam, rng):
+        self.sampled_from.append((fitted, n))
+        return [("synthetic", fitted)] * n
+
+    def join(self, parts):
+        return [x for part in parts for x in part]
+
+    def evaluate(self, fitted, rng):
+        return {"size": np.array([len(self.trained_on[-1])])}
+
+    def save(self, obj, path):
+        raise NotImplementedError
+
+    def load(self, path):
+        raise NotImplementedError
+
+
+def run(**fields):
+    model = RecordingModel()
+    spec = loops.LoopSpec(**{"generations": 4, "n_ini": 10, **fields})
+    loops.run(spec, model)
+    return model
+
+
+def count(data, source):
+    return sum(1 for tag, _ in data if tag == source)
+
+
+def test_fully_synthetic_trains_on_the_previous_model_only():
+    model = run(variant="fully_synthetic", n_s=7)
+    assert [len(d) for d in model.trained_on] == [10, 7, 7, 7]
+    assert all(count(d, "real") == 0 for d in model.trained_on[1:])
+    assert model.sampled_from == [(1, 7), (2, 7), (3, 7)]
+
+
+def test_synthetic_augmentation_reuses_one_fixed_real_set():
+    model = run(variant="synthetic_augmentation", n_r=10, n_s=5)
+    real_sets = {tuple(x for x in d if x[0] == "real") for d in model.trained_on}
+    assert len(real_sets) == 1 and model.real_draws == 1  # generation 1's data is the fixed set (n_ini == n_r)
+    assert [count(d, "synthetic") for d in model.trained_on] == [0, 5, 5, 5]
+
+
+def test_synthetic_augmentation_with_a_different_n_ini_draws_its_fixed_set_apart():
+    model = run(variant="synthetic_augmentation", n_ini=20, n_r=6, n_s=5)
+    assert len(model.trained_on[0]) == 20 and [count(d, "real") for d in model.trained_on[1:]] == [6, 6, 6]
+
+
+def test_fresh_data_draws_new_real_data_each_generation():
+    model = run(variant="fresh_data", n_r=3, n_s=5)
+    draws = [{i for tag, i in d if tag == "real"} for d in model.trained_on]
+    assert draws == [{1}, {2}, {3}, {4}]
+    assert [len(d) for d in model.trained_on] == [10, 8, 8, 8]
+
+
+def test_memory_samples_from_the_last_k_models_uniformly():
+    model = run(variant="fully_synthetic", n_s=3000, memory=2, generations=5)
+    per_generation = [model.sampled_from[i : i + 2] for i in (1, 3, 5)]  # generation 2 has one model to use
+    assert model.sampled_from[0] == (1, 3000)
+    for pair, expected in zip(per_generation, [(1, 2), (2, 3), (3, 4)]):
+        assert tuple(m for m, _ in pair) == expected
+        counts = [k for _, k in pair]
+        assert sum(counts) == 3000 and abs(counts[0] - 1500) < 4 * np.sqrt(3000 * 0.25)  # binomial SE
+
+
+def test_accumulate_keeps_every_earlier_synthetic_set():
+    model = run(variant="synthetic_augmentation", n_r=10, n_s=4, accumulate=True)
+    assert [count(d, "synthetic") for d in model.trained_on] == [0, 4, 8, 12]
+    assert [count(d, "real") for d in model.trained_on] == [10, 10, 10, 10]
+
+
+def test_real_fraction_form():
+    spec = loops.LoopSpec("fresh_data", 3, n_ini=100, p_real=0.25, n=1001)
+    assert (spec.n_r, spec.n_s) == (250, 751)
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        (dict(variant="fresh_loop"), "variant"),
+        (dict(generations=0), "generations"),
+        (dict(n_ini=1), "n_ini"),
+        (dict(lam=1.2), "lam"),
+        (dict(lam=-0.1), "lam"),
+        (dict(memory=0), "memory"),
+        (dict(variant="fully_synthetic", n_r=0, n_s=0), "n_s"),
+        (dict(variant="fully_synthetic", n_r=5, n_s=10), "n_r"),
+        (dict(p_real=1.5, n=100), "p_real"),
+        (dict(p_real=0.5), "p_real and n"),
+        (dict(n_s=2.5), "n_s"),
+        (dict(seed=-1), "seed"),
+    ],
+)
+def test_bad_specs_name_the_field(fields, field):
+    base = dict(variant="fresh_data", generations=3, n_ini=10, n_r=5, n_s=5)
+    with pytest.raises(ValueError, match=f"^{field}"):
+        loops.LoopSpec(**{**base, **fields})
+
+
+def test_generation_streams_are_reproducible_and_distinct():
+    a = loops.generation_rng(7, 3, loops.SYNTHETIC).standard_normal(4)
+    assert np.array_equal(a, loops.generation_rng(7, 3, loops.SYNTHETIC).standard_normal(4))
+    for other in [(8, 3, loops.SYNTHETIC), (7, 4, loops.SYNTHETIC), (7, 3, loops.REAL)]:
+        assert not np.array_equal(a, loops.generation_rng(*other).standard_normal(4))

@@ -1,0 +1,113 @@
+"""The run store: loads what it has, recomputes what is missing or broken, resumes a killed run exactly."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from madlib import loops, runs
+from madlib.models.gaussian import GaussianModel
+
+SPECS = {
+    "fresh_memory": loops.LoopSpec("fresh_data", 12, n_ini=30, n_r=20, n_s=40, lam=0.9, memory=2, seed=3),
+    "augment_pool": loops.LoopSpec("synthetic_augmentation", 12, n_ini=25, n_r=20, n_s=15, accumulate=True, seed=4),
+}
+
+
+class CountingModel(GaussianModel):
+    fits = 0
+
+    def fit(self, data, rng=None):
+        CountingModel.fits += 1
+        return super().fit(data, rng)
+
+
+def wd(history):
+    return np.stack([h["wd"] for h in history])
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_store_equals_plain_run_and_loads_without_refitting(tmp_path, name):
+    spec, model = SPECS[name], CountingModel(d=5, replicates=3)
+    plain = wd(loops.run(spec, model))
+    CountingModel.fits = 0
+    first = wd(runs.run_or_load(spec, model, store=tmp_path, progress=False))
+    assert CountingModel.fits == spec.generations and np.array_equal(first, plain)
+    again = wd(runs.run_or_load(spec, model, store=tmp_path, progress=False))
+    assert CountingModel.fits == spec.generations and np.array_equal(again, plain)
+
+
+def test_a_changed_spec_or_model_is_a_different_run(tmp_path):
+    spec, model = SPECS["fresh_memory"], GaussianModel(d=5, replicates=3)
+    keys = {runs.run_key(spec, model), runs.run_key(loops.LoopSpec(**{**spec.asdict(), "lam": 0.8}), model),
+            runs.run_key(loops.LoopSpec(**{**spec.asdict(), "seed": 9}), model),
+            runs.run_key(spec, GaussianModel(d=5, replicates=3, method="direct"))}
+    assert len(keys) == 4
+
+
+@pytest.mark.parametrize("broken, refits", [(12, 1), (7, 12)])
+def test_a_corrupt_generation_is_recomputed_not_used(tmp_path, broken, refits):
+    """The last generation is redone alone; an older one takes every later generation with it, and since only the
+    last `memory` models are kept on disk, the run restarts from scratch (to the same numbers)."""
+    spec, model = SPECS["fresh_memory"], CountingModel(d=5, replicates=3)
+    good = wd(runs.run_or_load(spec, model, store=tmp_path, progress=False))
+    folder = tmp_path / runs.run_key(spec, model)
+    (folder / f"gen_{broken:04d}" / "metrics.npz").write_bytes(b"PK\x03\x04 truncated")
+    CountingModel.fits = 0
+    again = wd(runs.run_or_load(spec, model, store=tmp_path, progress=False))
+    assert np.array_equal(again, good) and CountingModel.fits == refits
+
+
+def test_only_the_memory_window_of_models_is_kept(tmp_path):
+    spec, model = SPECS["fresh_memory"], GaussianModel(d=5, replicates=3)
+    runs.run_or_load(spec, model, store=tmp_path, progress=False)
+    kept = sorted(p.parent.name for p in (tmp_path / runs.run_key(spec, model)).glob("gen_*/model.state"))
+    assert kept == ["gen_0010", "gen_0011", "gen_0012"]
+
+
+def test_clean_empties_the_store(tmp_path):
+    runs.run_or_load(SPECS["fresh_memory"], GaussianModel(d=5, replicates=3), store=tmp_path / "s", progress=False)
+    runs.clean(tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+CHILD = """
+import sys, time
+from madlib import loops, runs
+from madlib.models.gaussian import GaussianModel
+
+class Slow(GaussianModel):
+    def fit(self, data, rng=None):
+        time.sleep(0.15)
+        return super().fit(data, rng)
+
+spec = loops.LoopSpec(**eval(sys.argv[2]))
+runs.run_or_load(spec, Slow(d=5, replicates=3), store=sys.argv[1], progress=False)
+"""
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, name):
+    spec = loops.LoopSpec(**{**SPECS[name].asdict(), "generations": 40})
+    store = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(store), repr(spec.asdict())], env=env)
+    folder = store / runs.run_key(spec, GaussianModel(d=5, replicates=3))
+    deadline = time.time() + 60
+    while len(list(folder.glob("gen_*"))) < 4 and time.time() < deadline and child.poll() is None:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    finished = len(list(folder.glob("gen_*")))
+    assert 4 <= finished < spec.generations, "the child was not killed mid-run"
+    CountingModel.fits = 0
+    resumed = wd(runs.run_or_load(spec, CountingModel(d=5, replicates=3), store=store, progress=False))
+    assert CountingModel.fits == spec.generations - finished
+    uninterrupted = wd(runs.run_or_load(spec, GaussianModel(d=5, replicates=3), store=tmp_path / "fresh",
+                                        progress=False))
+    assert np.array_equal(resumed, uninterrupted)
