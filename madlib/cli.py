@@ -61,7 +61,6 @@ def figures(preset: str, only: list[str] | None) -> int:
     stems = select(only)
     os.environ["MADLIB_PROGRESS"] = "0"  # no tqdm bars inside executed notebooks; this loop reports instead
     os.environ.pop("MADLIB_PRESET", None)
-    os.environ.setdefault("MPLBACKEND", "Agg")
     timings = []
     for i, stem in enumerate(stems, 1):
         print(f"[{i}/{len(stems)}] {stem} ({preset}) ...", flush=True)

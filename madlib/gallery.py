@@ -7,6 +7,7 @@ from pathlib import Path
 from madlib import claims, presets
 from madlib.runs import atomic_write_bytes
 
+START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
 NOT_YET = [
     ("1", "sample grids over generations with an artifact statistic (GAN analogue)", "issue 4"),
     ("2", "LAION-5B examples: photographs of a dataset, nothing to compute; not reproduced", "never"),
@@ -56,8 +57,34 @@ def _verdict_cell(result: dict | None) -> str:
     return _cell("\n".join(parts))
 
 
+def summary(claim_table: dict) -> str:
+    """The short gallery of the project README: figure, picture, verdict."""
+    lines = ["| Fig. | figure | the paper's claim | our verdict |", "|---|---|---|---|"]
+    for figure in presets.FIGURES_LIST:
+        result = claim_table.get(figure.stem)
+        if result:
+            image = f'<img src="paper_figures/{figure.stem}.png" width="360">'
+            lines.append(f"| {figure.number} | {image} | {_cell(figure.claim or '(diagram)')} | "
+                         f"**{result['verdict']}** |")
+    return "\n".join(lines)
+
+
 def write(preset: str) -> Path:
+    """paper_figures/README.md, and at the default preset the gallery block of the project README."""
     folder = presets.output_dir(preset)
+    table = claims.load(folder / "claims.json")
     path = folder / "README.md"
-    atomic_write_bytes(path, render(claims.load(folder / "claims.json"), preset).encode())
+    atomic_write_bytes(path, render(table, preset).encode())
+    if preset == "default":
+        _update_project_readme(summary(table))
     return path
+
+
+def _update_project_readme(block: str) -> None:
+    readme = presets.ROOT / "README.md"
+    text = readme.read_text()
+    if START not in text or END not in text:
+        return
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    atomic_write_bytes(readme, f"{head}{START}\n{block}\n{END}{tail}".encode())
