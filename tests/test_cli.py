@@ -44,9 +44,9 @@ def test_gallery_lists_every_figure_and_the_missing_ones():
 
 
 def test_the_project_readme_gallery_block_is_replaced_in_place(tmp_path, monkeypatch):
-    (tmp_path / "README.md").write_text(f"intro\n{gallery.START}\nold\n{gallery.END}\noutro\n")
+    (tmp_path / "README.md").write_text(f"intro\n{gallery.START}\nstale row\n{gallery.END}\noutro\n")
     monkeypatch.setattr(presets, "ROOT", tmp_path)
     gallery._update_project_readme(gallery.summary({"fig30_memory": {"verdict": "holds"}}))
     text = (tmp_path / "README.md").read_text()
-    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "stale row" not in text
     assert '<img src="paper_figures/fig30_memory.png"' in text and "**holds**" in text
