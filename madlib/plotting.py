@@ -73,31 +73,36 @@ def figS1(df: pd.DataFrame, walks: pd.DataFrame):
 
 # Fig. 3 ------------------------------------------------------------------------------------------------------------
 def fig03():
-    """The three loops: real data and the models' biased samples feeding the next generation."""
+    """The three loops: each model's biased samples (and, in two loops, real data) train the next generation."""
     style()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    loops = [("fully synthetic", None), ("synthetic augmentation", "fixed real set D_r"),
-             ("fresh data", "fresh real data D_r^t ~ P_r")]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    loops = [("fully synthetic", None), ("synthetic augmentation", "fixed real set D_r\n(the same every generation)"),
+             ("fresh data", "fresh real set D_r^t ~ P_r\n(new every generation)")]
     for ax, (name, real) in zip(axes, loops):
         ax.set(xlim=(0, 10), ylim=(0, 10), title=f"{name} loop")
         ax.axis("off")
-        _box(ax, 5, 7.8, "generative model G^t", "#cfe2f3")
-        _box(ax, 5, 2.2, "training set D^t", "#fce5cd")
-        ax.annotate("", xy=(8.2, 7.8), xytext=(8.2, 2.2), arrowprops=dict(arrowstyle="<-", lw=2, color="#555"))
-        ax.text(8.5, 5.0, "train\n(from scratch)", fontsize=9, va="center")
-        ax.annotate("", xy=(1.8, 2.2), xytext=(1.8, 7.8), arrowprops=dict(arrowstyle="->", lw=2, color="#b45f06"))
-        ax.text(0.1, 5.0, "sample n_s\nwith bias lam", fontsize=9, va="center", color="#b45f06")
+        _box(ax, 1.6, 6.5, "model\nG^t", "#cfe2f3")
+        _box(ax, 8.2, 6.5, "training\ndata D^(t+1)", "#fce5cd")
+        _arrow(ax, (3.0, 7.6), (6.6, 7.6), "#b45f06", "sample n_s with bias lam", above=True)
+        _arrow(ax, (6.6, 5.4), (3.0, 5.4), "#555555", "train G^(t+1) from scratch", above=False)
         if real:
-            _box(ax, 5, 0.4, real, "#d9ead3", small=True)
-            ax.annotate("", xy=(5, 1.6), xytext=(5, 0.9), arrowprops=dict(arrowstyle="->", lw=1.5, color="#38761d"))
-    fig.text(0.5, 0.02, "lam = 1: unbiased sampling; lam < 1: samples pulled toward the modes (quality up, "
-             "diversity down). Generation 1 trains on n_ini real samples.", ha="center", fontsize=10)
+            _box(ax, 8.2, 1.6, real, "#d9ead3", small=True)
+            _arrow(ax, (8.2, 2.6), (8.2, 5.2), "#38761d")
+    fig.text(0.5, 0.01, "lam = 1: unbiased sampling; lam < 1: samples pulled toward the modes (quality up, diversity "
+             "down). Generation 1 trains on n_ini real samples.", ha="center", fontsize=10)
     return fig
 
 
 def _box(ax, x, y, text, color, small=False):
     ax.text(x, y, text, ha="center", va="center", fontsize=9 if small else 11,
             bbox=dict(boxstyle="round,pad=0.6", fc=color, ec="#444"))
+
+
+def _arrow(ax, start, end, color, label="", above=True):
+    ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", lw=2, color=color))
+    if label:
+        x, y = (start[0] + end[0]) / 2, start[1] + (0.5 if above else -0.5)
+        ax.text(x, y, label, ha="center", va="bottom" if above else "top", fontsize=9, color=color)
 
 
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
