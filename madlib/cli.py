@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -57,10 +58,29 @@ def write_back(executed: Path, stem: str) -> None:
     runs.atomic_write_bytes(target, (nbformat.writes(nb) + "\n").encode())
 
 
-def figures(preset: str, only: list[str] | None) -> int:
-    stems = select(only)
-    os.environ["MADLIB_PROGRESS"] = "0"  # no tqdm bars inside executed notebooks; this loop reports instead
+@contextlib.contextmanager
+def kernel_environment():
+    """What the notebooks' kernels inherit: no tqdm bars (this loop reports progress instead) and no
+    $MADLIB_PRESET (the preset is passed as a parameter). The caller's environment is restored afterwards."""
+    saved = {key: os.environ.get(key) for key in ("MADLIB_PROGRESS", "MADLIB_PRESET")}
+    os.environ["MADLIB_PROGRESS"] = "0"
     os.environ.pop("MADLIB_PRESET", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def figures(preset: str, only: list[str] | None) -> int:
+    with kernel_environment():
+        return _run_figures(preset, select(only))
+
+
+def _run_figures(preset: str, stems: list[str]) -> int:
     timings = []
     for i, stem in enumerate(stems, 1):
         print(f"[{i}/{len(stems)}] {stem} ({preset}) ...", flush=True)

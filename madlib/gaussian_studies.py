@@ -5,6 +5,7 @@ Every function takes the settings of one preset (see madlib.presets) and returns
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -90,24 +91,17 @@ def fresh_limit(setting: dict, d, replicates, seed, rule: LimitRule, store=None)
     """Per-replicate time average of WD over the window after burn-in, and a stationarity z-score.
 
     The z-score compares the window's first and second halves (replicates are independent): a large |z| means
-    the burn-in was too short.
+    the burn-in was too short. The loop starts from a model fit on n_r + n_s real samples, nearer the limit than a
+    small n_ini would be; the limit itself does not depend on the start (Fig. 10).
     """
-    n_r, n_s = _sizes(setting)
-    memory = setting.get("memory", 1)
-    burn_in, generations = rule.generations(n_r, n_s, memory)
-    spec = loops.LoopSpec("fresh_data", generations, n_ini=max(n_r + n_s, 2), seed=seed, **setting)
+    sizes = loops.LoopSpec("fresh_data", 1, n_ini=2, seed=seed, **setting)  # resolves p_real and n into n_r, n_s
+    burn_in, generations = rule.generations(sizes.n_r, sizes.n_s, sizes.memory)
+    spec = dataclasses.replace(sizes, generations=generations, n_ini=max(sizes.n_r + sizes.n_s, 2))
     wd = per_replicate(run_gaussian(spec, d, replicates, store), "wd")[:, burn_in:]
     half = wd.shape[1] // 2
     drift = wd[:, :half].mean(axis=1) - wd[:, half:].mean(axis=1)
     drift_z = drift.mean() / (drift.std(ddof=1) / np.sqrt(len(drift))) if len(drift) > 1 else np.nan
     return spec, wd.mean(axis=1), float(drift_z), burn_in
-
-
-def _sizes(setting: dict) -> tuple[int, int]:
-    if "p_real" in setting:
-        n_r = int(round(setting["p_real"] * setting["n"]))
-        return n_r, setting["n"] - n_r
-    return setting["n_r"], setting["n_s"]
 
 
 @dataclass
@@ -121,7 +115,8 @@ class RealFitCurve:
     @classmethod
     def compute(cls, d, replicates, seed, low=2, high=10**7, points=80):
         sizes = np.unique(np.round(np.geomspace(low, high, points)).astype(int))
-        mean, sem = tidy.mean_sem(wd_of_real_fits(d, sizes, replicates, seed=seed + 10**6))
+        curve_seed = seed + 10**6  # keeps the curve's draws apart from those of loops run with `seed`
+        mean, sem = tidy.mean_sem(wd_of_real_fits(d, sizes, replicates, seed=curve_seed))
         return cls(sizes, mean, sem)
 
     def n_e(self, limit: float) -> float:

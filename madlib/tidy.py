@@ -23,8 +23,8 @@ def mean_sem(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 def setting_of(spec: loops.LoopSpec) -> dict:
-    keys = ["variant", "lam", "n_ini", "n_r", "n_s", "memory", "p_real", "n"]
-    return {k: getattr(spec, k) for k in keys}
+    """The spec's fields that name a setting in a tidy table."""
+    return {k: getattr(spec, k) for k in SETTING_COLUMNS}
 
 
 def history_rows(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: Iterable[str]) -> list[dict]:

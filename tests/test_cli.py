@@ -1,4 +1,6 @@
-"""The batch runner's pieces that run without executing notebooks (nbval executes them)."""
+"""The batch runner: figure selection, write-back, gallery, and stopping on a failing notebook."""
+
+import os
 
 import nbformat
 import pytest
@@ -50,3 +52,19 @@ def test_the_project_readme_gallery_block_is_replaced_in_place(tmp_path, monkeyp
     text = (tmp_path / "README.md").read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "stale row" not in text
     assert '<img src="paper_figures/fig30_memory.png"' in text and "**holds**" in text
+
+
+def test_a_failing_notebook_stops_the_run_with_its_error(tmp_path, monkeypatch, capsys):
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("preset = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError('lam: the sampling bias must lie in [0, 1]')")]
+    nbformat.write(nb, tmp_path / "fig30_memory.ipynb")
+    monkeypatch.setattr(cli, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(cli, "BUILD", tmp_path / "build")
+    monkeypatch.setenv("MADLIB_PRESET", "smoke")
+    assert cli.figures("smoke", ["fig30", "fig31"]) == 1
+    assert os.environ["MADLIB_PRESET"] == "smoke"  # the caller's environment is left as it was
+    err = capsys.readouterr().err
+    assert "FAILED: fig30_memory" in err and "lam: the sampling bias must lie in [0, 1]" in err
+    assert (tmp_path / "build" / "smoke" / "fig30_memory.ipynb").exists()
