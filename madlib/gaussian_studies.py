@@ -5,10 +5,8 @@ Every function takes the settings of one preset (see madlib.presets) and returns
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -96,7 +94,7 @@ def fresh_limit(setting: dict, d, replicates, seed, rule: LimitRule, store=None)
     """
     sizes = loops.LoopSpec("fresh_data", 1, n_ini=2, seed=seed, **setting)  # resolves p_real and n into n_r, n_s
     burn_in, generations = rule.generations(sizes.n_r, sizes.n_s, sizes.memory)
-    spec = dataclasses.replace(sizes, generations=generations, n_ini=max(sizes.n_r + sizes.n_s, 2))
+    spec = replace(sizes, generations=generations, n_ini=max(sizes.n_r + sizes.n_s, 2))
     wd = per_replicate(run_gaussian(spec, d, replicates, store), "wd")[:, burn_in:]
     half = wd.shape[1] // 2
     drift = wd[:, :half].mean(axis=1) - wd[:, half:].mean(axis=1)
@@ -132,8 +130,7 @@ def limit_table(settings: list[dict], d, replicates, seed, rule: LimitRule, curv
     """For each setting (LoopSpec fields such as n_r, n_s, lam, memory, or p_real and n): the loop's limit WD,
     and with a curve, n_e and n_e / n_r (eq. 4) with SEs propagated from the limit's SE."""
     rows = []
-    show = os.environ.get("MADLIB_PROGRESS", "1") != "0"
-    for setting in tqdm(settings, desc=desc, leave=False, disable=not show):
+    for setting in tqdm(settings, desc=desc, leave=False, disable=not runs.progress_enabled()):
         spec, limits, drift_z, burn_in = fresh_limit(setting, d, replicates, seed, rule, store)
         base = {**tidy.setting_of(spec), "burn_in": burn_in, "drift_z": drift_z}
         rows.append(tidy.summary_row(base, "wd_limit", limits))

@@ -41,6 +41,11 @@ def store_path(store: str | os.PathLike | None = None) -> Path:
     return Path(store or os.environ.get("MADLIB_STORE") or DEFAULT_STORE)
 
 
+def progress_enabled() -> bool:
+    """Progress bars are on unless $MADLIB_PROGRESS is 0 (the batch runner and the tests turn them off)."""
+    return os.environ.get("MADLIB_PROGRESS", "1") != "0"
+
+
 def run_record(spec: loops.LoopSpec, model: loops.LoopModel) -> dict[str, Any]:
     return {"spec": spec.asdict(), "model": model.config(), "madlib": madlib.__version__}
 
@@ -61,7 +66,7 @@ def run_or_load(
     A progress bar over generations is shown unless progress is False or $MADLIB_PROGRESS is 0.
     """
     if progress is None:
-        progress = os.environ.get("MADLIB_PROGRESS", "1") != "0"
+        progress = progress_enabled()
     folder = store_path(store) / run_key(spec, model)
     _check_record(folder, spec, model)
     history, state = _resume(folder, spec, model)
@@ -92,7 +97,7 @@ def _check_record(folder: Path, spec, model) -> None:
             return
         shutil.rmtree(folder)  # unreadable, or (vanishingly unlikely) another spec under this key
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
+    atomic_write_bytes(path, json.dumps(record, indent=1, sort_keys=True).encode())
 
 
 def _generation_dir(folder: Path, generation: int) -> Path:
@@ -156,12 +161,6 @@ def _discard_from(folder: Path, generation: int) -> None:
     for gen_dir in folder.glob("gen_*"):
         if int(gen_dir.name[4:]) >= generation:
             shutil.rmtree(gen_dir)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
