@@ -105,7 +105,7 @@ def check_fig10(df: pd.DataFrame) -> list[Check]:
             f"lam={lam:g}: same limit for every n_ini", max(zs) < Z_SAME,
             f"limits {limits}; max |z| = {max(zs):.2f} (at generation 1 the extremes differ by |z| = {start_z:.0f})",
         ))
-    return checks
+    return checks + check_fig10_ddpm(df)
 
 
 # Figs. 11 and 12 ---------------------------------------------------------------------------------------------------
@@ -220,7 +220,154 @@ def _end_slope(g: pd.DataFrame) -> tuple[float, float]:
     return float((np.log(mean[1]) - np.log(mean[0])) / step), float(np.hypot(*(sem / mean)) / step)
 
 
+# DDPM figures (4-7, 9, 10 right, 16, 26, 27) -----------------------------------------------------------------------
+# One chain per setting: a value's SE is its evaluation noise (binomial or bootstrap), not the training noise
+# between chains, so these z-scores say the change is larger than the measurement error of one chain.
+def _ends(df: pd.DataFrame, metric: str, lam: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(mean, SE) of a metric at the first and at the last generation of the lam chain."""
+    rows = _at(df, metric, lam=lam).sort_values("generation")
+    if rows.empty:
+        raise ValueError(f"claims: no {metric} rows at lam={lam}")
+    first, last = rows.iloc[0], rows.iloc[-1]
+    return (float(first["mean"]), float(first["sem"])), (float(last["mean"]), float(last["sem"]))
+
+
+def _change(df: pd.DataFrame, metric: str, lam: float, direction: int) -> tuple[float, str]:
+    """z of the change of a metric from the first to the last generation, signed so that positive means the
+    stated direction (+1 rise, -1 fall), and a text with both values."""
+    (a, sa), (b, sb) = _ends(df, metric, lam)
+    z = direction * _z(b, sb, a, sa)
+    last = int(_at(df, metric, lam=lam)["generation"].max())
+    return z, f"{metric} {a:.3f}±{sa:.3f} at t=1 -> {b:.3f}±{sb:.3f} at t={last} (z={z:.1f})"
+
+
+def _trend_check(df, metric, lam, direction, name) -> Check:
+    z, text = _change(df, metric, lam, direction)
+    return Check(name, z > Z_DIFFERENT, f"lam={lam:g}: {text}")
+
+
+def check_fig04(df: pd.DataFrame) -> list[Check]:
+    return [_trend_check(df, "fid", 1.0, +1, "FID rises"),
+            _trend_check(df, "precision", 1.0, -1, "precision falls"),
+            _trend_check(df, "recall", 1.0, -1, "recall falls")]
+
+
+def check_fig05(df: pd.DataFrame) -> list[Check]:
+    return [_trend_check(df, "class_separation", 1.0, -1,
+                         "synthetic classes merge: their separation (silhouette) falls"),
+            _trend_check(df, "fid", 1.0, +1, "synthetic features drift from the real ones: FID rises")]
+
+
+def _relative_drop(df: pd.DataFrame, metric: str, lam: float) -> tuple[float, float]:
+    """last / first of a metric and its SE (delta method)."""
+    (a, sa), (b, sb) = _ends(df, metric, lam)
+    ratio = b / a
+    return ratio, abs(ratio) * float(np.hypot(sa / a, sb / max(abs(b), 1e-12)))
+
+
+def check_fig06(df: pd.DataFrame) -> list[Check]:
+    biased = float(df["lam"].min())
+    z_precision, precision_text = _change(df, "precision", biased, +1)
+    kept_b, se_b = _relative_drop(df, "recall", biased)
+    kept_1, se_1 = _relative_drop(df, "recall", 1.0)
+    z_recall = _z(kept_1, se_1, kept_b, se_b)
+    return [
+        _trend_check(df, "fid", biased, +1, "FID rises"),
+        Check("precision does not decay (no fall beyond noise)", z_precision > -Z_DIFFERENT,
+              f"lam={biased:g}: {precision_text}"),
+        Check("recall decays faster than at lam = 1 (smaller last/first ratio)", z_recall > Z_DIFFERENT,
+              f"recall kept: lam={biased:g} {kept_b:.3f}±{se_b:.3f}, lam=1 {kept_1:.3f}±{se_1:.3f} (z={z_recall:.1f})"),
+    ]
+
+
+def check_fig07(df: pd.DataFrame, lam: float = 0.8, compare_lam: float = 1.0) -> list[Check]:
+    z_kept, kept_text = _change(df, "class_separation", lam, +1)
+    (_, _), (sep_b, se_b) = _ends(df, "class_separation", lam)
+    (_, _), (sep_1, se_1) = _ends(df, "class_separation", compare_lam)
+    z_versus = _z(sep_b, se_b, sep_1, se_1)
+    return [
+        Check("classes do not merge: separation does not fall beyond noise", z_kept > -Z_DIFFERENT,
+              f"lam={lam:g}: {kept_text}"),
+        Check(f"at the last generation classes are better separated than at lam = {compare_lam:g}",
+              z_versus > Z_DIFFERENT,
+              f"separation lam={lam:g}: {sep_b:.3f}±{se_b:.3f}, lam={compare_lam:g}: {sep_1:.3f}±{se_1:.3f} "
+              f"(z={z_versus:.1f})"),
+        _trend_check(df, "class_spread", lam, -1, "each class collapses onto itself: its spread falls"),
+    ]
+
+
+def check_fig09(df: pd.DataFrame) -> list[Check]:
+    lams = sorted(df["lam"].unique())
+    rises = {lam: _change(df, "fid", lam, +1) for lam in lams}
+    last = {m: {lam: _ends(df, m, lam)[1] for lam in lams} for m in ("fid", "precision", "recall")}
+    biased = [lam for lam in lams if lam < 1.0]
+    z_precision = {lam: _z(*last["precision"][lam], *last["precision"][1.0]) for lam in biased}
+    z_recall = _z(*last["recall"][1.0], *last["recall"][min(biased)])
+    best = min(lams, key=lambda lam: last["fid"][lam][0])
+    z_best = _z(*last["fid"][1.0], *last["fid"][best]) if best < 1.0 else 0.0
+    text = lambda m: ", ".join(f"lam={lam:g}: {v[0]:.3f}±{v[1]:.3f}" for lam, v in last[m].items())  # noqa: E731
+    return [
+        Check("FID rises for every lam", min(z for z, _ in rises.values()) > Z_DIFFERENT,
+              "; ".join(f"lam={lam:g}: {t}" for lam, (_, t) in rises.items())),
+        Check("some lam < 1 ends with higher precision than lam = 1", max(z_precision.values()) > Z_DIFFERENT,
+              f"last-generation precision {text('precision')}"),
+        Check(f"recall falls further at lam = {min(biased):g} than at lam = 1", z_recall > Z_DIFFERENT,
+              f"last-generation recall {text('recall')} (z={z_recall:.1f})"),
+        Check("some lam < 1 mitigates best: the lowest last-generation FID, below lam = 1's",
+              best < 1.0 and z_best > Z_DIFFERENT, f"last-generation FID {text('fid')}; best lam={best:g}"),
+    ]
+
+
+def check_fig10_ddpm(df: pd.DataFrame) -> list[Check]:
+    rows = list(_at(df, "fid_limit").sort_values("n_ini").itertuples())
+    if not rows:
+        return []
+    zs = [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
+    first = [_one(df, "fid", n_ini=r.n_ini, generation=1) for r in rows]
+    limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.2f}±{r.sem:.2f}" for r in rows)
+    return [Check("DDPM: same FID limit for every n_ini", max(zs) < Z_SAME,
+                  f"limits {limits}; max |z| = {max(zs):.2f} (generation-1 FIDs: "
+                  f"{', '.join(f'{m:.1f}' for m, _ in first)})")]
+
+
+def check_fig16(df: pd.DataFrame, zero: float = 0.05) -> list[Check]:
+    (_, _), (precision, se_p) = _ends(df, "precision", 1.0)
+    (_, _), (recall, se_r) = _ends(df, "recall", 1.0)
+    last = int(df["generation"].max())
+    lams = sorted(df["lam"].unique())
+    recall_last = {lam: _ends(df, "recall", lam)[1] for lam in lams}
+    z_order = _z(*recall_last[1.0], *recall_last[lams[0]])
+    return [
+        Check(f"lam = 1: precision and recall reach zero (below {zero}) by the last generation",
+              precision < zero and recall < zero,
+              f"at t={last}: precision {precision:.3f}±{se_p:.3f}, recall {recall:.3f}±{se_r:.3f}"),
+        Check(f"recall at the last generation is lower at lam = {lams[0]:g} than at lam = 1", z_order > Z_DIFFERENT,
+              ", ".join(f"lam={lam:g}: {m:.3f}±{s:.3f}" for lam, (m, s) in recall_last.items())
+              + f" (z={z_order:.1f})"),
+    ]
+
+
+def check_fig26(df: pd.DataFrame) -> list[Check]:
+    return [_trend_check(df, "lenet_agreement", 1.0, -1,
+                         "digits become illegible: LeNet reads fewer samples as the class they were drawn for"),
+            _trend_check(df, "fid", 1.0, +1, "samples drift from real digits: FID rises")]
+
+
+def check_fig27(df: pd.DataFrame) -> list[Check]:
+    lam = float(df["lam"].min())
+    return [_trend_check(df, "class_spread", lam, -1, "each class collapses: the spread of its samples falls"),
+            _trend_check(df, "recall", lam, -1, "fewer real digits are covered: recall falls")]
+
+
 CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
+    "fig04_ddpm_fully_synthetic": check_fig04,
+    "fig05_ddpm_tsne": check_fig05,
+    "fig06_ddpm_biased": check_fig06,
+    "fig07_ddpm_tsne_biased": check_fig07,
+    "fig09_ddpm_augmentation": check_fig09,
+    "fig16_ddpm_more_generations": check_fig16,
+    "fig26_ddpm_samples": check_fig26,
+    "fig27_ddpm_samples_biased": check_fig27,
     "figS1_gaussian_collapse": check_figS1,
     "fig10_fresh_data_limit": check_fig10,
     "fig11_admissible_nr_ns": check_fig11,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -106,17 +107,89 @@ def _arrow(ax, start, end, color, label="", above=True):
 
 
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
-def fig10(df: pd.DataFrame):
+def fig10(df: pd.DataFrame, ddpm_df: pd.DataFrame | None = None, ddpm_caption: str = ""):
+    """Gaussian panels (WD, one per lam) and, when given, the MNIST DDPM panel (FID, one line per n_ini)."""
     style()
     lams = sorted(df["lam"].unique(), reverse=True)
-    fig, axes = plt.subplots(1, len(lams), figsize=(5.5 * len(lams), 4.2), sharey=True, squeeze=False)
+    panels = len(lams) + (ddpm_df is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
     for ax, lam in zip(axes[0], lams):
         metric_lines(ax, df[df["lam"] == lam], "wd", "n_ini", "n_ini={}")
         ax.set(yscale="log", title=f"Gaussian fresh data loop, lam={lam:g}", ylabel="WD to P_r")
         ax.legend()
-    fig.text(0.5, -0.02, "The MNIST DDPM panel (n_r = n_s = 2k) comes with the MNIST issue.", ha="center",
-             fontsize=9, style="italic")
+    if ddpm_df is not None:
+        ax = axes[0][-1]
+        metric_lines(ax, ddpm_df, "fid", "n_ini", "n_ini={}")
+        ax.set(title="MNIST DDPM fresh data loop", ylabel="FID (LeNet features)")
+        ax.legend()
     fig.tight_layout()
+    _caption(fig, ddpm_caption)
+    return fig
+
+
+# DDPM figures (4, 5, 6, 7, 9, 16, 26, 27) ----------------------------------------------------------------------------
+SCORE_LABELS = {"fid": "FID (LeNet features)", "precision": "precision (k=5)", "recall": "recall (k=5)",
+                "class_separation": "class separation (silhouette)", "class_spread": "class spread / real",
+                "lenet_agreement": "LeNet reads the drawn class"}
+
+
+def _caption(fig, text: str) -> None:
+    """A small italic note under the whole figure (wrapped to its width)."""
+    if text:
+        width = int(fig.get_figwidth() * 16)
+        fig.text(0.5, 0.0, textwrap.fill(text, width), ha="center", va="top", fontsize=8, style="italic")
+
+
+def score_panels(df: pd.DataFrame, hue: str = "lam", metrics=("fid", "precision", "recall"), title: str = "",
+                 caption: str = ""):
+    """One panel per metric against generation, a line per value of ``hue``, +-2 SE bands (evaluation noise)."""
+    style()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 3.9), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        metric_lines(ax, df, metric, hue, f"{hue}={{}}", palette="rocket")
+        ax.set(ylabel=SCORE_LABELS.get(metric, metric))
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _caption(fig, caption)
+    return fig
+
+
+def tsne_panels(points: pd.DataFrame, scores: pd.DataFrame, title: str = "", caption: str = ""):
+    """t-SNE maps (real digits grey, synthetic ones coloured by the class they were drawn for), one per shown
+    generation, and a last panel with the class separation of the synthetic features over all generations."""
+    style()
+    shown = sorted(g for g in points["generation"].unique() if g > 0)
+    fig, axes = plt.subplots(1, len(shown) + 1, figsize=(3.6 * (len(shown) + 1), 3.8), squeeze=False)
+    real = points[points["generation"] == 0]
+    colors = sns.color_palette("tab10", 10)
+    for ax, generation in zip(axes[0], shown):
+        ax.scatter(real["x"], real["y"], s=4, color="0.8", label="real")
+        fake = points[points["generation"] == generation]
+        ax.scatter(fake["x"], fake["y"], s=5, c=[colors[int(c)] for c in fake["label"]])
+        ax.set(title=f"generation {generation}", xticks=[], yticks=[])
+    ax = axes[0][-1]
+    metric_lines(ax, scores, "class_separation", "lam", "lam={}", palette="rocket")
+    ax.set(ylabel=SCORE_LABELS["class_separation"])
+    ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _caption(fig, caption)
+    return fig
+
+
+def sample_grids(grids: dict[int, np.ndarray], title: str = "", caption: str = ""):
+    """One mosaic per generation: a row per class, its samples side by side (white ink on black)."""
+    style()
+    fig, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), 3.6), squeeze=False)
+    for ax, (generation, grid) in zip(axes[0], sorted(grids.items())):
+        rows = [np.concatenate(list(np.nan_to_num(row, nan=-1.0)), axis=1) for row in grid]
+        ax.imshow(np.concatenate(rows, axis=0), cmap="gray", vmin=-1, vmax=1)
+        ax.set(title=f"generation {generation}", xticks=[], yticks=[])
+        ax.grid(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _caption(fig, caption)
     return fig
 
 

@@ -35,6 +35,33 @@ def _limit_rule(burn_in_tau, window, max_generations):
 
 _NS_GRID = [100, 200, 500, 1000, 2000, 5000, 10000]
 
+# The conditional DDPM at each preset (keyword arguments of madlib.models.ddpm.DDPMModel). smoke: a toy that only
+# proves the code path. default: the PCA-latent MLP backbone on 2 CPU cores, T = 500, trained on the 4,000 offline
+# mnist-5k digits. paper: the pixel-space UNet on the 60k MNIST (needs the download and a GPU).
+DDPM_MODEL = {
+    "smoke": dict(backbone="latent-mlp", timesteps=20, train_steps=40, hidden=32, blocks=1, latent_dim=8,
+                  n_eval=60, feature_keep=30, grid_per_class=2, lenet_epochs=1),
+    "default": dict(backbone="latent-mlp", timesteps=500, train_steps=2000, hidden=256, blocks=3, latent_dim=32,
+                    n_eval=1000, feature_keep=300, grid_per_class=8, lenet_epochs=15),
+    "paper": dict(backbone="unet", timesteps=500, train_steps=30000, batch_size=128, lr=2e-4, dataset="mnist",
+                  n_eval=10000, feature_keep=500, grid_per_class=8, lenet_epochs=15, sample_batch=5000),
+}
+# The fully synthetic chains that Figs. 4-7, 16, 26 and 27 share (same sizes, so the run store computes each once).
+DDPM_CHAIN = {
+    "smoke": dict(generations=3, n_ini=100, n_s=60),
+    "default": dict(generations=10, n_ini=4000, n_s=2000),
+    "paper": dict(generations=10, n_ini=60000, n_s=60000),
+}
+
+
+def _ddpm(preset: str, **settings) -> dict[str, Any]:
+    """Settings of a fully synthetic DDPM figure: the shared chain sizes, the model, the seed, and the figure's own."""
+    return {**DDPM_CHAIN[preset], **settings, "seed": 0, "model": copy.deepcopy(DDPM_MODEL[preset])}
+
+
+def _ddpm_figure(stem, number, title, claim, **settings) -> "Figure":
+    return Figure(stem, number, title, claim, {p: _ddpm(p, **settings) for p in PRESETS})
+
 FIGURES_LIST = [
     Figure(
         "figS1_gaussian_collapse", "S1 (Sec. 3.1)",
@@ -52,17 +79,61 @@ FIGURES_LIST = [
     ),
     Figure("fig03_loops_schematic", "3", "The three autophagous loops and the sampling bias lam (schematic)", "",
            {p: {} for p in PRESETS}),
+    _ddpm_figure(
+        "fig04_ddpm_fully_synthetic", "4",
+        "Conditional DDPM on MNIST, fully synthetic loop, lam = 1: FID, precision and recall over generations",
+        "Without sampling bias the FID rises and both precision and recall fall over generations.",
+        lam_values=[1.0],
+    ),
+    _ddpm_figure(
+        "fig05_ddpm_tsne", "5",
+        "t-SNE of LeNet features of real and synthetic digits over generations (DDPM, lam = 1)",
+        "The synthetic classes drift away from the real ones and merge into each other.",
+        lam=1.0, shown=4,
+    ),
+    _ddpm_figure(
+        "fig06_ddpm_biased", "6",
+        "Conditional DDPM, fully synthetic loop with sampling bias: FID, precision and recall over generations",
+        "With bias (guidance) precision does not decay, recall decays faster than at lam = 1, and the FID rises.",
+        lam_values=[0.5, 1.0],
+    ),
+    _ddpm_figure(
+        "fig07_ddpm_tsne_biased", "7",
+        "t-SNE of LeNet features of real and synthetic digits over generations (DDPM, lam = 0.8)",
+        "With bias the classes do not merge: each collapses onto itself (tight, well separated clusters).",
+        lam=0.8, shown=4, compare_lam=1.0,
+    ),
+    Figure(
+        "fig09_ddpm_augmentation", "9",
+        "Conditional DDPM, synthetic augmentation loop (fixed real set plus synthetic data) for several lam",
+        "The FID rises for every lam; with lam < 1 precision can rise while recall falls faster; some lam < 1 "
+        "(0.8 in the paper) mitigates best.",
+        {
+            "smoke": dict(lam_values=[1.0, 0.8], generations=3, n_r=60, n_s=60, seed=0,
+                          model=copy.deepcopy(DDPM_MODEL["smoke"])),
+            "default": dict(lam_values=[1.0, 0.8, 0.6], generations=5, n_r=2000, n_s=2000, seed=0,
+                            model=copy.deepcopy(DDPM_MODEL["default"])),
+            "paper": dict(lam_values=[1.0, 0.9, 0.8, 0.7, 0.6], generations=10, n_r=60000, n_s=60000, seed=0,
+                          model=copy.deepcopy(DDPM_MODEL["paper"])),
+        },
+    ),
     Figure(
         "fig10_fresh_data_limit", "10",
-        "Fresh data loop: WD to P_r over generations for several n_ini (Gaussian panel)",
-        "The WD converges to a limit that does not depend on n_ini (for lam = 1 and lam < 1).",
+        "Fresh data loop: distance to P_r over generations for several n_ini (Gaussian and MNIST DDPM panels)",
+        "The distance converges to a limit that does not depend on n_ini (Gaussian: lam = 1 and lam < 1; DDPM).",
         {
             "smoke": dict(d=10, n_ini_values=[20, 200], n_r=20, n_s=60, lam_values=[1.0, 0.8], generations=15,
-                          replicates=32, window=5, seed=0),
+                          replicates=32, window=5, seed=0,
+                          ddpm=dict(n_ini_values=[40, 100], lam=1.0, generations=3, n_r=40, n_s=40, window=2,
+                                    model=copy.deepcopy(DDPM_MODEL["smoke"]))),
             "default": dict(d=100, n_ini_values=[100, 1000, 10000], n_r=100, n_s=900, lam_values=[1.0, 0.9],
-                            generations=80, replicates=200, window=30, seed=0),
+                            generations=80, replicates=200, window=30, seed=0,
+                            ddpm=dict(n_ini_values=[250, 1000, 4000], lam=1.0, generations=5, n_r=2000, n_s=2000,
+                                      window=3, model=copy.deepcopy(DDPM_MODEL["default"]))),
             "paper": dict(d=100, n_ini_values=[100, 300, 1000, 3000, 10000], n_r=100, n_s=900,
-                          lam_values=[1.0, 0.9, 0.8], generations=150, replicates=1000, window=50, seed=0),
+                          lam_values=[1.0, 0.9, 0.8], generations=150, replicates=1000, window=50, seed=0,
+                          ddpm=dict(n_ini_values=[2000, 10000, 60000], lam=1.0, generations=10, n_r=2000, n_s=2000,
+                                    window=5, model=copy.deepcopy(DDPM_MODEL["paper"]))),
         },
     ),
     Figure(
@@ -93,6 +164,24 @@ FIGURES_LIST = [
                           n_s_values=_NS_GRID + [20000, 50000], replicates=32, curve_replicates=400,
                           rule=_limit_rule(10, 200, 1200), seed=0),
         },
+    ),
+    _ddpm_figure(
+        "fig16_ddpm_more_generations", "16",
+        "Conditional DDPM, fully synthetic loop: every generation and lam side by side",
+        "At lam = 1 precision and recall eventually reach zero; smaller lam loses recall faster.",
+        lam_values=[1.0, 0.8, 0.5],
+    ),
+    _ddpm_figure(
+        "fig26_ddpm_samples", "26",
+        "Random DDPM samples per generation, fully synthetic loop, lam = 1",
+        "Without bias the digits drift and become illegible (LeNet reads fewer of them as their class).",
+        lam=1.0, shown=5,
+    ),
+    _ddpm_figure(
+        "fig27_ddpm_samples_biased", "27",
+        "Random DDPM samples per generation, fully synthetic loop, lam = 0.8",
+        "With bias each class collapses onto a few images (its samples spread less and less).",
+        lam=0.8, shown=5,
     ),
     Figure(
         "fig30_memory", "30",

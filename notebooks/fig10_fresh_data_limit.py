@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 10 — Fresh data loop: the limit does not depend on the first model (Gaussian panel)
+# # Fig. 10 — Fresh data loop: the limit does not depend on the first model
 #
 # Generation 1 is fit on `n_ini` real samples of P_r = N(0, I_d); every later generation on `n_r` fresh real samples
 # plus `n_s` samples of the previous generation drawn with bias `lam`. The curves are the mean WD (unsquared
@@ -23,9 +23,13 @@
 # **The paper's claim.** The WD converges to a value that depends on (`n_r`, `n_s`, `lam`) but not on `n_ini`, with
 # and without sampling bias.
 #
-# **Setting.** The paper's: d = 100, n_r = 100, n_s = 900, n_ini from 10^2 to 10^4, lam = 1 and lam = 0.9.
-# **The DDPM panel** (MNIST, n_r = n_s = 2k) is not here yet: it comes with the MNIST issue and will be added below
-# as a second study on the same figure.
+# **Setting.** Gaussian panels: the paper's, d = 100, n_r = 100, n_s = 900, n_ini from 10^2 to 10^4, lam = 1 and
+# lam = 0.9. **DDPM panel** (right): the conditional DDPM of Fig. 4 in the fresh data loop, FID on LeNet features
+# against generation for several n_ini, lam = 1. The paper: pixel-space DDPM on the 60k MNIST, n_r = n_s = 2k.
+# `default`: n_r = n_s = 2,000 digits drawn each generation from the 4,000 offline `mnist-5k` training digits (so
+# "fresh" draws overlap between generations), n_ini in {250, 1,000, 4,000}, 5 generations of the PCA-latent MLP
+# DDPM on the CPU. Its limit is the mean FID over the last `window` generations, with the spread of those
+# generations as its SE.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
@@ -33,7 +37,9 @@ seed = 0  # master seed: every generation and replicate draws from streams split
 overrides = {}  # e.g. {"lam_values": [1.0, 0.7]}
 
 # %%
-from madlib import claims, gaussian_studies, plotting, presets
+import pandas as pd
+
+from madlib import claims, ddpm_studies, gaussian_studies, plotting, presets
 
 STEM = "fig10_fresh_data_limit"
 preset = preset or presets.default_preset()
@@ -41,15 +47,18 @@ settings = presets.resolve(STEM, preset, seed=seed, **overrides)
 settings
 
 # %%
-data = gaussian_studies.fresh_data_curves(**settings)
-fig = plotting.fig10(data)
+ddpm_settings = settings.pop("ddpm")
+gaussian = gaussian_studies.fresh_data_curves(**settings)
+
+# %%
+window = ddpm_settings.pop("window")
+ddpm = ddpm_studies.fresh_data(seed=seed, **ddpm_settings)
+ddpm_limits = ddpm_studies.limits(ddpm, by="n_ini", metric="fid", window=window)
+caption = ddpm_studies.describe(ddpm_settings["model"], n_r=ddpm_settings["n_r"], n_s=ddpm_settings["n_s"])
+data = pd.concat([gaussian, ddpm, ddpm_limits], ignore_index=True)
+fig = plotting.fig10(gaussian, ddpm, caption)
 plotting.save(fig, STEM, preset)
 plotting.save_data(data, STEM, preset)
-
-# %% [markdown]
-# ### DDPM panel (MNIST) — placeholder
-# To be filled by the MNIST issue: a fresh data loop of the conditional DDPM with n_r = n_s = 2k and several n_ini,
-# FID on LeNet features against generation.
 
 # %%
 print(claims.show(claims.check(STEM, data, preset)))

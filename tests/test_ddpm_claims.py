@@ -1,0 +1,112 @@
+"""DDPM claim checks and the studies' table helpers: each check holds on data showing the claim and fails on data
+showing the opposite; the evidence is read off the frame it is given."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from madlib import claims, ddpm_studies, loops
+
+
+def chain_rows(lam, curves, sem=0.01, variant="fully_synthetic", **columns):
+    """Tidy rows of one chain: curves maps a metric to its values at generations 1, 2, ..."""
+    rows = []
+    for metric, values in curves.items():
+        for g, value in enumerate(values, start=1):
+            rows.append({"variant": variant, "lam": lam, **columns, "generation": g, "metric": metric,
+                         "mean": value, "sem": sem})
+    return pd.DataFrame(rows)
+
+
+MAD = {"fid": [10, 20, 40], "precision": [0.8, 0.6, 0.4], "recall": [0.6, 0.4, 0.2]}
+HEALTHY = {"fid": [10, 10.001, 9.999], "precision": [0.8, 0.8, 0.8], "recall": [0.6, 0.6, 0.6]}
+
+
+def test_fig04_holds_when_scores_degrade_and_fails_when_they_do_not():
+    assert all(c.holds for c in claims.check_fig04(chain_rows(1.0, MAD)))
+    assert not any(c.holds for c in claims.check_fig04(chain_rows(1.0, HEALTHY)))
+
+
+def test_a_change_within_the_evaluation_noise_is_not_a_trend():
+    noisy = chain_rows(1.0, MAD, sem=30.0)
+    assert not any(c.holds for c in claims.check_fig04(noisy))
+
+
+def test_fig06_compares_the_biased_recall_decay_with_the_unbiased_one():
+    unbiased = chain_rows(1.0, {"fid": [10, 12, 14], "precision": [0.8, 0.7, 0.6], "recall": [0.6, 0.5, 0.4]})
+    fast = chain_rows(0.5, {"fid": [12, 20, 30], "precision": [0.9, 0.92, 0.95], "recall": [0.4, 0.2, 0.05]})
+    assert [c.holds for c in claims.check_fig06(pd.concat([unbiased, fast]))] == [True, True, True]
+    slow = chain_rows(0.5, {"fid": [12, 20, 30], "precision": [0.9, 0.7, 0.5], "recall": [0.4, 0.39, 0.38]})
+    assert [c.holds for c in claims.check_fig06(pd.concat([unbiased, slow]))] == [True, False, False]
+
+
+def test_fig07_tells_collapse_from_merging():
+    merging = chain_rows(1.0, {"class_separation": [0.3, 0.2, 0.1], "class_spread": [1.0, 1.0, 1.0]})
+    collapse = chain_rows(0.8, {"class_separation": [0.3, 0.35, 0.4], "class_spread": [0.9, 0.7, 0.5]})
+    assert all(c.holds for c in claims.check_fig07(pd.concat([merging, collapse])))
+    merging_too = chain_rows(0.8, {"class_separation": [0.3, 0.2, 0.1], "class_spread": [1.0, 1.0, 1.0]})
+    assert not any(c.holds for c in claims.check_fig07(pd.concat([merging, merging_too])))
+
+
+def test_fig09_finds_the_mitigating_lam():
+    frames = [chain_rows(1.0, {"fid": [10, 20, 30], "precision": [0.8, 0.7, 0.6], "recall": [0.6, 0.5, 0.4]}),
+              chain_rows(0.8, {"fid": [10, 15, 20], "precision": [0.85, 0.9, 0.9], "recall": [0.5, 0.4, 0.3]})]
+    assert all(c.holds for c in claims.check_fig09(pd.concat(frames)))
+    frames[1] = chain_rows(0.8, {"fid": [10, 30, 50], "precision": [0.8, 0.6, 0.5], "recall": [0.6, 0.55, 0.5]})
+    assert [c.holds for c in claims.check_fig09(pd.concat(frames))] == [True, False, False, False]
+    frames[1] = chain_rows(0.8, {"fid": [10, 9, 8], "precision": [0.85, 0.9, 0.9], "recall": [0.5, 0.4, 0.3]})
+    assert [c.holds for c in claims.check_fig09(pd.concat(frames))] == [False, True, True, True]
+
+
+def test_fig16_zero_means_below_the_threshold():
+    to_zero = chain_rows(1.0, {"precision": [0.8, 0.2, 0.01], "recall": [0.6, 0.1, 0.0]})
+    halfway = chain_rows(1.0, {"precision": [0.8, 0.5, 0.3], "recall": [0.6, 0.4, 0.2]})
+    biased = chain_rows(0.5, {"precision": [0.9, 0.9, 0.9], "recall": [0.3, 0.1, 0.001]})
+    assert [c.holds for c in claims.check_fig16(pd.concat([to_zero, biased]))] == [True, False]
+    assert [c.holds for c in claims.check_fig16(pd.concat([halfway, biased]))] == [False, True]
+
+
+def test_fig10_ddpm_limits_compare_across_n_ini():
+    def frame(limits):
+        parts = []
+        for n_ini, limit in zip([250, 1000, 4000], limits):
+            curve = chain_rows(1.0, {"fid": [30.0, limit, limit]}, variant="fresh_data", n_ini=n_ini)
+            parts.append(curve)
+        df = pd.concat(parts, ignore_index=True)
+        return pd.concat([df, ddpm_studies.limits(df, by="n_ini", window=2)], ignore_index=True)
+
+    same = frame([12.0, 12.0, 12.0])
+    same.loc[same["metric"] == "fid_limit", "sem"] = 0.5  # two equal generations have no spread
+    assert claims.check_fig10_ddpm(same)[0].holds
+    different = frame([12.0, 20.0, 28.0])
+    different.loc[different["metric"] == "fid_limit", "sem"] = 0.5
+    assert not claims.check_fig10_ddpm(different)[0].holds
+
+
+def test_limits_average_the_last_window_and_use_its_spread_as_se():
+    df = chain_rows(1.0, {"fid": [50.0, 10.0, 12.0, 14.0]}, variant="fresh_data", n_ini=100)
+    limit = ddpm_studies.limits(df, by="n_ini", window=3)
+    assert limit["metric"].tolist() == ["fid_limit"]
+    assert limit["mean"].iloc[0] == pytest.approx(12.0)
+    assert limit["sem"].iloc[0] == pytest.approx(np.std([10, 12, 14], ddof=1) / np.sqrt(3))
+
+
+@pytest.mark.parametrize("generations, count, expected", [(10, 4, [1, 4, 7, 10]), (3, 5, [1, 2, 3]), (1, 4, [1])])
+def test_pick_generations_spans_first_to_last(generations, count, expected):
+    assert ddpm_studies.pick_generations(generations, count) == expected
+
+
+def test_scores_frame_takes_each_value_and_its_own_se():
+    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=10, n_s=10, lam=0.8)
+    history = [{"fid": np.array([5.0]), "fid_se": np.array([0.5])}, {"fid": np.array([7.0]), "fid_se": np.array([0.7])}]
+    df = ddpm_studies.scores_frame(spec, history, metrics=["fid"])
+    assert df[["generation", "mean", "sem"]].to_numpy().tolist() == [[1, 5.0, 0.5], [2, 7.0, 0.7]]
+    assert set(df["lam"]) == {0.8} and set(df["variant"]) == {"fully_synthetic"}
+
+
+def test_tsne_frame_embeds_real_and_shown_generations_together():
+    rng = np.random.default_rng(0)
+    history = [{"features": rng.normal(size=(20, 5)) + g, "feature_labels": np.arange(20) % 10} for g in range(3)]
+    points = ddpm_studies.tsne_frame(history, rng.normal(size=(15, 5)), np.arange(15) % 10, shown=[1, 3])
+    assert points.groupby("generation").size().to_dict() == {0: 15, 1: 20, 3: 20}
+    assert np.isfinite(points[["x", "y"]].to_numpy()).all()
