@@ -7,7 +7,7 @@ import torch
 
 from madlib.models import ddpm
 
-TINY_UNET = dict(backbone="unet", timesteps=6, train_steps=3, batch_size=8, unet_base=8, n_eval=10, feature_keep=4,
+TINY_UNET = dict(backbone="unet", timesteps=6, train_steps=3, batch_size=8, unet_base=8, n_eval=20, feature_keep=4,
                  grid_per_class=1, lenet_epochs=1, device="cpu")
 
 

@@ -47,6 +47,7 @@ NUM_CLASSES = 10
 NULL_CLASS = NUM_CLASSES  # the "no class" token of classifier-free guidance
 IMAGE_SHAPE = (1, 28, 28)
 PIXELS = 28 * 28
+DEFAULT_SAMPLE_BATCH = 2000
 
 
 def guidance_weight(lam: float) -> float:
@@ -243,7 +244,7 @@ class DDPMModel:
                  batch_size: int = 256, lr: float = 1e-3, latent_dim: int = 32, hidden: int = 256, blocks: int = 3,
                  unet_base: int = 64, label_dropout: float = 0.1, n_eval: int = 1000, k: int = 5,
                  feature_keep: int = 300, grid_per_class: int = 8, dataset: str = "mnist-5k",
-                 lenet_epochs: int = lenet_features.DEFAULT_EPOCHS, sample_batch: int = 2000,
+                 lenet_epochs: int = lenet_features.DEFAULT_EPOCHS, sample_batch: int = DEFAULT_SAMPLE_BATCH,
                  device: str | torch.device | None = None):
         if backbone not in BACKBONES:
             raise ValueError(f"backbone: must be one of {', '.join(map(repr, BACKBONES))}; got {backbone!r}")
@@ -253,7 +254,7 @@ class DDPMModel:
         guidance_weight(lam)
         for name, value, low in (("timesteps", timesteps, 2), ("train_steps", train_steps, 1),
                                  ("batch_size", batch_size, 1), ("latent_dim", latent_dim, 1),
-                                 ("n_eval", n_eval, k + 1), ("feature_keep", feature_keep, 0),
+                                 ("n_eval", n_eval, max(k, NUM_CLASSES) + 1), ("feature_keep", feature_keep, 0),
                                  ("grid_per_class", grid_per_class, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}; got {value!r}")
@@ -278,7 +279,10 @@ class DDPMModel:
                 "hidden": self.hidden, "blocks": self.blocks, "unet_base": self.unet_base,
                 "label_dropout": self.label_dropout, "n_eval": self.n_eval, "k": self.k,
                 "feature_keep": self.feature_keep, "grid_per_class": self.grid_per_class, "dataset": self.dataset,
-                "lenet_epochs": self.lenet_epochs, "device": self.device.type}
+                "lenet_epochs": self.lenet_epochs, "device": self.device.type,
+                # samples are drawn chunk by chunk, so the chunk size changes them (listed only when it differs
+                # from the default, which keeps the keys of runs stored before it was listed)
+                **({"sample_batch": self.sample_batch} if self.sample_batch != DEFAULT_SAMPLE_BATCH else {})}
 
     # -- data
     def real_pool(self) -> Digits:
@@ -308,6 +312,9 @@ class DDPMModel:
 
     def fit(self, digits: Digits, rng: np.random.Generator) -> FittedDDPM:
         """Train a fresh codec and denoiser on the digits and their labels (``train_steps`` Adam steps)."""
+        if self.backbone == "latent-mlp" and len(digits) <= self.latent_dim:
+            raise ValueError(f"digits: the latent-mlp backbone needs more than latent_dim={self.latent_dim} training "
+                             f"digits; got {len(digits)}")
         seed = int(rng.integers(2**62))
         generator = torch.Generator().manual_seed(seed)
         codec = PCACodec.fit(digits.images, self.latent_dim) if self.backbone == "latent-mlp" else PixelCodec()
@@ -373,7 +380,7 @@ class DDPMModel:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
                 eps = fitted.network(inputs, t_batch, both).float()
             if guided:
-                conditional, unconditional = eps.split(n)
+                conditional, unconditional = eps[:n], eps[n:]  # split(n) misbehaves when n = 0
                 eps = (1.0 + w) * conditional - w * unconditional
             inverse_sqrt_alpha, eps_coefficient, sigma = self.schedule.step_coefficients(t)
             x = inverse_sqrt_alpha * (x - eps_coefficient * eps)
@@ -388,7 +395,8 @@ class DDPMModel:
             network = lenet_features.lenet(self.dataset, epochs=self.lenet_epochs, device=self.device)
             _, test_set = lenet_features.TRAINING_DATA[self.dataset]
             images, labels = test_set()
-            self._reference = {"lenet": network, "features": lenet_features.features(network, images),
+            self._reference = {"lenet": network,
+                               "features": lenet_features.features(network, images, device=self.device),
                                "labels": labels}
         return self._reference
 
@@ -407,11 +415,12 @@ class DDPMModel:
 
         reference = self.reference()
         synthetic = self.sample(fitted, self.n_eval, self.lam, rng)
-        fake = lenet_features.features(reference["lenet"], synthetic.images).numpy().astype(np.float64)
+        fake = lenet_features.features(reference["lenet"], synthetic.images, device=self.device)
+        fake = fake.numpy().astype(np.float64)
         real = reference["features"].numpy().astype(np.float64)
         labels = synthetic.labels.numpy()
         scores = {name: float(value) for name, value in prdc(reference["features"], torch.as_tensor(fake),
-                                                                k=self.k).items()}
+                                                                k=self.k, device=self.device).items()}
         scores["lenet_agreement"] = float((_predict(reference["lenet"], synthetic.images) == synthetic.labels)
                                           .float().mean())
         for name, count in (("precision", len(fake)), ("recall", len(real)), ("coverage", len(real)),
@@ -439,7 +448,7 @@ class DDPMModel:
         if isinstance(obj, Digits):
             state = {"kind": "digits", "images": obj.images, "labels": obj.labels}
         else:
-            state = {"kind": "model", "codec": obj.codec.state(), "loss": torch.tensor(obj.final_loss),
+            state = {"kind": "model", "codec": obj.codec.state(), "loss": torch.tensor(obj.final_loss, dtype=torch.float64),
                      "network": {k: v.cpu() for k, v in obj.network.state_dict().items()}}
         buffer = io.BytesIO()
         torch.save(state, buffer)
@@ -447,6 +456,8 @@ class DDPMModel:
 
     def load(self, path: str) -> FittedDDPM | Digits:
         state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("kind") not in ("digits", "model"):
+            raise ValueError(f"{path}: not a DDPM checkpoint")
         if state["kind"] == "digits":
             return Digits(state["images"], state["labels"])
         codec = PCACodec(**state["codec"]) if state["codec"] else PixelCodec()
