@@ -16,7 +16,7 @@ Two backbones behind one interface (``backbone``):
 
 * ``"latent-mlp"`` (CPU presets): the diffusion runs over a whitened PCA code of the training images (``latent_dim``
   components, fitted on each generation's own data) with a residual MLP denoiser. It trains on 4,000 digits in
-  about a minute on 2 cores and decodes to legible digits.
+  about half a minute on 2 cores and decodes to legible digits.
 * ``"unet"`` (the ``paper`` preset, on a GPU): the diffusion runs in pixel space with a small UNet (two resolutions,
   residual blocks with time and class embeddings), as in the paper.
 
@@ -46,7 +46,6 @@ BACKBONES = ("latent-mlp", "unet")
 NUM_CLASSES = 10
 NULL_CLASS = NUM_CLASSES  # the "no class" token of classifier-free guidance
 IMAGE_SHAPE = (1, 28, 28)
-PIXELS = 28 * 28
 DEFAULT_SAMPLE_BATCH = 2000
 
 
