@@ -128,7 +128,7 @@ FIGURES_LIST = [
                                     model=copy.deepcopy(DDPM_MODEL["smoke"]))),
             "default": dict(d=100, n_ini_values=[100, 1000, 10000], n_r=100, n_s=900, lam_values=[1.0, 0.9],
                             generations=80, replicates=200, window=30, seed=0,
-                            ddpm=dict(n_ini_values=[250, 1000, 4000], lam=1.0, generations=5, n_r=2000, n_s=2000,
+                            ddpm=dict(n_ini_values=[250, 1000, 4000], lam=1.0, generations=4, n_r=2000, n_s=2000,
                                       window=3, model=copy.deepcopy(DDPM_MODEL["default"]))),
             "paper": dict(d=100, n_ini_values=[100, 300, 1000, 3000, 10000], n_r=100, n_s=900,
                           lam_values=[1.0, 0.9, 0.8], generations=150, replicates=1000, window=50, seed=0,
