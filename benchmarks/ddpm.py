@@ -25,6 +25,7 @@ import torch
 import torch.optim.optimizer as optimizer_module
 
 from madlib import data, presets
+from madlib.metrics.precision_recall import default_device
 from madlib.models import ddpm
 
 WARM_UP_STEPS = {"latent-mlp": 10, "unet": 2}
@@ -122,7 +123,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch and BLAS threads (default: unchanged)")
     parser.add_argument("--no-generation", action="store_true", help="skip the default-generation wall time")
     args = parser.parse_args()
-    device = torch.device(args.device) if args.device else ddpm.default_device()
+    device = torch.device(args.device) if args.device else default_device()
     backbones = ddpm.BACKBONES if args.backbone == "both" else (args.backbone,)
 
     with limited_threads(args.threads):

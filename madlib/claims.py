@@ -93,11 +93,16 @@ def _collapse_orderings(df: pd.DataFrame, last: int):
 
 
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
+def _pairwise_abs_z(rows) -> list[float]:
+    """|z| of the difference of every pair of estimates (rows with mean and sem)."""
+    return [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
+
+
 def check_fig10(df: pd.DataFrame) -> list[Check]:
     checks = []
     for lam, part in _at(df, "wd_limit").groupby("lam"):
         rows = list(part.sort_values("n_ini").itertuples())
-        zs = [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
+        zs = _pairwise_abs_z(rows)
         first = [_one(df, "wd", lam=lam, n_ini=r.n_ini, generation=1) for r in rows]
         start_z = abs(_z(*first[0], *first[-1]))
         limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.4f}±{r.sem:.4f}" for r in rows)
@@ -322,7 +327,7 @@ def check_fig10_ddpm(df: pd.DataFrame) -> list[Check]:
     rows = list(_at(df, "fid_limit").sort_values("n_ini").itertuples())
     if not rows:
         return []
-    zs = [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
+    zs = _pairwise_abs_z(rows)
     first = [_one(df, "fid", n_ini=r.n_ini, generation=1) for r in rows]
     limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.2f}±{r.sem:.2f}" for r in rows)
     return [Check("DDPM: same FID limit for every n_ini", max(zs) < Z_SAME,

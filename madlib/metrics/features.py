@@ -28,6 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from madlib import data, runs
+from madlib.metrics.precision_recall import default_device
 
 # Bump when the network or its training changes, so that cached weights of the old one are not reused.
 ARCHITECTURE = "lenet5-relu-maxpool-adam-v1"
@@ -43,11 +44,6 @@ TRAINING_DATA = {
     "mnist-5k": (lambda: data.mnist5k("train"), lambda: data.mnist5k("reference")),
     "mnist": (lambda: data.mnist(train=True), lambda: data.mnist(train=False)),
 }
-
-
-def default_device() -> torch.device:
-    """The first CUDA device when there is one, the CPU otherwise."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class LeNet5(nn.Module):

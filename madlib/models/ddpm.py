@@ -40,7 +40,9 @@ from tqdm.auto import tqdm
 
 from madlib import loops, runs
 from madlib.metrics import features as lenet_features
-from madlib.metrics.frechet import frechet_distance
+from madlib.metrics.frechet import gaussian_fit
+from madlib.metrics.precision_recall import default_device, prdc
+from madlib.metrics.wasserstein import gaussian_w2_squared
 
 BACKBONES = ("latent-mlp", "unet")
 NUM_CLASSES = 10
@@ -54,10 +56,6 @@ def guidance_weight(lam: float) -> float:
     if not 0.0 < lam <= 1.0:
         raise ValueError(f"lam: the DDPM's sampling bias must lie in (0, 1] (guidance w = 1/lam - 1); got {lam!r}")
     return 1.0 / lam - 1.0
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 # ------------------------------------------------------------------------------------------------ data and schedule
@@ -410,8 +408,6 @@ class DDPMModel:
         rest (density: NaN). Arrays: ``features``/``feature_labels`` (the first ``feature_keep`` samples, for
         t-SNE) and ``grid`` (``grid_per_class`` samples of each class, for sample figures).
         """
-        from madlib.metrics.precision_recall import prdc
-
         reference = self.reference()
         synthetic = self.sample(fitted, self.n_eval, self.lam, rng)
         fake = lenet_features.features(reference["lenet"], synthetic.images, device=self.device)
@@ -420,15 +416,14 @@ class DDPMModel:
         labels = synthetic.labels.numpy()
         scores = {name: float(value) for name, value in prdc(reference["features"], torch.as_tensor(fake),
                                                                 k=self.k, device=self.device).items()}
-        scores["lenet_agreement"] = float((_predict(reference["lenet"], synthetic.images) == synthetic.labels)
-                                          .float().mean())
+        scores["lenet_agreement"] = lenet_features.accuracy(reference["lenet"], synthetic.images, synthetic.labels)
         for name, count in (("precision", len(fake)), ("recall", len(real)), ("coverage", len(real)),
                             ("lenet_agreement", len(fake))):
             scores[f"{name}_se"] = math.sqrt(scores[name] * (1.0 - scores[name]) / count)
         scores["density_se"] = math.nan
-        real_spread = class_spread(real, reference["labels"].numpy())
+        real_fit, real_spread = gaussian_fit(real), class_spread(real, reference["labels"].numpy())
         statistics = {
-            "fid": lambda f, y: frechet_distance(real, f),
+            "fid": lambda f, y: float(gaussian_w2_squared(*real_fit, *gaussian_fit(f))),  # FID; real side fit once
             "class_separation": class_separation,
             "class_spread": lambda f, y: class_spread(f, y) / real_spread,
         }
@@ -463,12 +458,6 @@ class DDPMModel:
         network = self.new_network()
         network.load_state_dict(state["network"])
         return FittedDDPM(codec, network.to(self.device).eval(), float(state["loss"]))
-
-
-@torch.no_grad()
-def _predict(network: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    device = next(network.parameters()).device
-    return torch.cat([network(chunk.to(device)).argmax(1).cpu() for chunk in images.split(1000)])
 
 
 BOOTSTRAP_REPLICATES = 30
