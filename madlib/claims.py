@@ -228,22 +228,27 @@ def _end_slope(g: pd.DataFrame) -> tuple[float, float]:
 # DDPM figures (4-7, 9, 10 right, 16, 26, 27) -----------------------------------------------------------------------
 # One chain per setting: a value's SE is its evaluation noise (binomial or bootstrap), not the training noise
 # between chains, so these z-scores say the change is larger than the measurement error of one chain.
-def _ends(df: pd.DataFrame, metric: str, lam: float) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(mean, SE) of a metric at the first and at the last generation of the lam chain."""
+def _ends(df: pd.DataFrame, metric: str, lam: float, upto: float = np.inf) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(mean, SE) of a metric at the first and at the last generation (at most ``upto``) of the lam chain."""
     rows = _at(df, metric, lam=lam).sort_values("generation")
+    rows = rows[rows["generation"] <= upto]
     if rows.empty:
         raise ValueError(f"claims: no {metric} rows at lam={lam}")
     first, last = rows.iloc[0], rows.iloc[-1]
     return (float(first["mean"]), float(first["sem"])), (float(last["mean"]), float(last["sem"]))
 
 
-def _change(df: pd.DataFrame, metric: str, lam: float, direction: int) -> tuple[float, str]:
-    """z of the change of a metric from the first to the last generation, signed so that positive means the
-    stated direction (+1 rise, -1 fall), and a text with both values."""
-    (a, sa), (b, sb) = _ends(df, metric, lam)
+def _last_generation(df: pd.DataFrame, metric: str, lam: float) -> int:
+    return int(_at(df, metric, lam=lam)["generation"].max())
+
+
+def _change(df: pd.DataFrame, metric: str, lam: float, direction: int, upto: float = np.inf) -> tuple[float, str]:
+    """z of the change of a metric from the first to the last generation (at most ``upto``), signed so that positive
+    means the stated direction (+1 rise, -1 fall), and a text with both values."""
+    (a, sa), (b, sb) = _ends(df, metric, lam, upto)
     z = direction * _z(b, sb, a, sa)
-    last = int(_at(df, metric, lam=lam)["generation"].max())
-    return z, f"{metric} {a:.3f}±{sa:.3f} at t=1 -> {b:.3f}±{sb:.3f} at t={last} (z={z:.1f})"
+    last = min(_last_generation(df, metric, lam), upto)
+    return z, f"{metric} {a:.3f}±{sa:.3f} at t=1 -> {b:.3f}±{sb:.3f} at t={last:g} (z={z:.1f})"
 
 
 def _trend_check(df, metric, lam, direction, name) -> Check:
@@ -251,10 +256,33 @@ def _trend_check(df, metric, lam, direction, name) -> Check:
     return Check(name, z > Z_DIFFERENT, f"lam={lam:g}: {text}")
 
 
+def _steady_trend_check(df, metric, lam, direction, name) -> Check:
+    """The change from first to last generation is beyond noise (z > Z_DIFFERENT) and the whole chain moves that way:
+    Spearman's rank correlation of the metric with the generation has the stated sign at the 5% level."""
+    from scipy.stats import spearmanr
+
+    z, text = _change(df, metric, lam, direction)
+    rows = _at(df, metric, lam=lam)
+    flat = np.ptp(rows["mean"].to_numpy()) == 0  # no trend at all (and no defined rank correlation)
+    rho, p_value = (0.0, 1.0) if flat else spearmanr(rows["generation"], rows["mean"])
+    steady = direction * rho > 0 and p_value < 0.05
+    return Check(name, z > Z_DIFFERENT and steady,
+                 f"lam={lam:g}: {text}; Spearman rho={rho:.2f} (p={p_value:.2g}) over {len(rows)} generations")
+
+
+def per_model(df: pd.DataFrame, checks_of: Callable[[pd.DataFrame], list[Check]]) -> list[Check]:
+    """A figure's checks run on each model's rows (column ``model``, e.g. the DDPM and GAN rows of Figs. 4 and 6),
+    each check named after its model; a table without that column is one model."""
+    if "model" not in df or df["model"].isna().all():
+        return checks_of(df)
+    return [Check(f"{model}: {c.name}", c.holds, c.evidence)
+            for model, rows in df.groupby("model", sort=False) for c in checks_of(rows)]
+
+
 def check_fig04(df: pd.DataFrame) -> list[Check]:
-    return [_trend_check(df, "fid", 1.0, +1, "FID rises"),
-            _trend_check(df, "precision", 1.0, -1, "precision falls"),
-            _trend_check(df, "recall", 1.0, -1, "recall falls")]
+    return per_model(df, lambda rows: [_trend_check(rows, "fid", 1.0, +1, "FID rises"),
+                                       _trend_check(rows, "precision", 1.0, -1, "precision falls"),
+                                       _trend_check(rows, "recall", 1.0, -1, "recall falls")])
 
 
 def check_fig05(df: pd.DataFrame) -> list[Check]:
@@ -263,25 +291,31 @@ def check_fig05(df: pd.DataFrame) -> list[Check]:
             _trend_check(df, "fid", 1.0, +1, "synthetic features drift from the real ones: FID rises")]
 
 
-def _relative_drop(df: pd.DataFrame, metric: str, lam: float) -> tuple[float, float]:
-    """last / first of a metric and its SE (delta method)."""
-    (a, sa), (b, sb) = _ends(df, metric, lam)
+def _relative_drop(df: pd.DataFrame, metric: str, lam: float, upto: float = np.inf) -> tuple[float, float]:
+    """last / first of a metric (last: at most generation ``upto``) and its SE (delta method)."""
+    (a, sa), (b, sb) = _ends(df, metric, lam, upto)
     ratio = b / a
     return ratio, abs(ratio) * float(np.hypot(sa / a, sb / max(abs(b), 1e-12)))
 
 
 def check_fig06(df: pd.DataFrame) -> list[Check]:
+    return per_model(df, _fig06_checks)
+
+
+def _fig06_checks(df: pd.DataFrame) -> list[Check]:
     biased = float(df["lam"].min())
+    common = min(_last_generation(df, "recall", biased), _last_generation(df, "recall", 1.0))
     z_precision, precision_text = _change(df, "precision", biased, +1)
-    kept_b, se_b = _relative_drop(df, "recall", biased)
-    kept_1, se_1 = _relative_drop(df, "recall", 1.0)
+    kept_b, se_b = _relative_drop(df, "recall", biased, common)
+    kept_1, se_1 = _relative_drop(df, "recall", 1.0, common)
     z_recall = _z(kept_1, se_1, kept_b, se_b)
     return [
         _trend_check(df, "fid", biased, +1, "FID rises"),
         Check("precision does not decay (no fall beyond noise)", z_precision > -Z_DIFFERENT,
               f"lam={biased:g}: {precision_text}"),
         Check("recall decays faster than at lam = 1 (smaller last/first ratio)", z_recall > Z_DIFFERENT,
-              f"recall kept: lam={biased:g} {kept_b:.3f}±{se_b:.3f}, lam=1 {kept_1:.3f}±{se_1:.3f} (z={z_recall:.1f})"),
+              f"recall kept by t={common}: lam={biased:g} {kept_b:.3f}±{se_b:.3f}, lam=1 {kept_1:.3f}±{se_1:.3f} "
+              f"(z={z_recall:.1f})"),
     ]
 
 
@@ -364,13 +398,135 @@ def check_fig27(df: pd.DataFrame) -> list[Check]:
             _trend_check(df, "recall", lam, -1, "fewer real digits are covered: recall falls")]
 
 
+# GAN figures (1, 8, 13, 23-25; the GAN rows of 4 and 6 are above) ---------------------------------------------------
+def check_fig01(df: pd.DataFrame) -> list[Check]:
+    (h1, s1), (h2, s2) = _ends(df, "high_freq_ratio", 1.0)
+    check = _steady_trend_check(df, "spectral_distance", 1.0, +1,
+                                "the spectral fingerprint grows: synthetic spectra move away from the real one")
+    check.evidence += f"; high-frequency energy synthetic/real {h1:.3f}±{s1:.3f} -> {h2:.3f}±{s2:.3f}"
+    return [check]
+
+
+def check_fig08(df: pd.DataFrame) -> list[Check]:
+    pool = df[df["variant"] == "synthetic_augmentation"]
+    full = df[df["variant"] == "fully_synthetic"]
+    common = min(int(pool["generation"].max()), int(full["generation"].max()))
+    (_, _), (fid_pool, se_pool) = _ends(pool, "fid", 1.0, common)
+    (_, _), (fid_full, se_full) = _ends(full, "fid", 1.0, common)
+    z_slower = _z(fid_full, se_full, fid_pool, se_pool)
+    return [
+        _trend_check(pool, "fid", 1.0, +1, "growing pool: FID rises"),
+        _trend_check(pool, "precision", 1.0, -1, "growing pool: precision falls"),
+        _trend_check(pool, "recall", 1.0, -1, "growing pool: recall falls"),
+        Check("more slowly than the fully synthetic loop: lower FID at the same generation", z_slower > Z_DIFFERENT,
+              f"FID at t={common}: growing pool {fid_pool:.2f}±{se_pool:.2f}, fully synthetic "
+              f"{fid_full:.2f}±{se_full:.2f} (z={z_slower:.1f})"),
+    ]
+
+
+def check_fig13(df: pd.DataFrame) -> list[Check]:
+    return [_steady_trend_check(df, "fid", 1.0, +1, "FID rises steadily"),
+            _steady_trend_check(df, "precision", 1.0, -1, "precision falls steadily"),
+            _steady_trend_check(df, "recall", 1.0, -1, "recall falls steadily")]
+
+
+def check_fig23(df: pd.DataFrame) -> list[Check]:
+    lam = float(df["lam"].min())
+    return [_trend_check(df, "recall", lam, -1, "diversity shrinks: recall falls"),
+            _trend_check(df, "coverage", lam, -1, "diversity shrinks: coverage falls")]
+
+
+# Fig. 17 -----------------------------------------------------------------------------------------------------------
+# The tail measure is the share of samples with |x1| beyond P_r's 99th percentile of |x1| (the far ends of the
+# banana's arms; 0.01 under P_r). Its SE is binomial (one chain) or between chains (several), as flow_studies
+# writes it. (The share outside P_r's 99% highest-density region, tail_r2, also counts samples that leave the ridge
+# sideways, which is not a tail of P_r; the figure shows it, the claim does not use it.)
+def _kept_share(df: pd.DataFrame, metric: str, lam: float) -> tuple[float, float]:
+    """last / first of a metric and its delta-method SE, sqrt((sb/a)^2 + (b sa / a^2)^2), which stays positive when
+    the last value is 0."""
+    (a, sa), (b, sb) = _ends(df, metric, lam)
+    return b / a, float(np.hypot(sb / a, b * sa / a**2))
+
+
+def check_fig17(df: pd.DataFrame, metric: str = "tail_x1") -> list[Check]:
+    lams = sorted(df["lam"].unique())
+    checks = [_trend_check(df, metric, lam, -1, f"lam={lam:g}: the tails are lost (the tail share falls from "
+                                                f"generation 1 to the last)") for lam in lams]
+    for lam in lams:
+        _, (last, se) = _ends(df, metric, lam)
+        z = _z(0.01, 0.0, last, se)
+        checks.append(Check(f"lam={lam:g}: at the last generation the tail share is below P_r's 0.01", z > Z_DIFFERENT,
+                            f"{metric} = {last:.4f}±{se:.4f} (z={z:.1f})"))
+    kept = {lam: _kept_share(df, metric, lam) for lam in lams}
+    biased = [lam for lam in lams if lam < 1.0]
+    z_faster = [_z(*kept[1.0], *kept[lam]) for lam in biased] if 1.0 in kept else []
+    checks.append(Check("faster with lam < 1: a smaller share of generation 1's tail is left at the last generation",
+                        bool(z_faster) and min(z_faster) > Z_DIFFERENT,
+                        "last/first tail share: " + ", ".join(f"lam={lam:g} {k:.3f}±{s:.3f}"
+                                                             for lam, (k, s) in kept.items())
+                        + (f" (smallest z = {min(z_faster):.1f})" if z_faster else " (no lam = 1 and lam < 1 pair)")))
+    return checks
+
+
+# Figs. 14 and 15 (GMM) ---------------------------------------------------------------------------------------------
+# A chain-level statistic (modes lost, a rank correlation) has one value per independent chain; its mean is judged
+# with Student's t on (chains - 1) degrees of freedom, since a handful of chains estimates its own SE poorly.
+def _chain_mean(df: pd.DataFrame, metric: str) -> tuple[float, float, int]:
+    row = _at(df, metric)
+    if len(row) != 1:
+        raise ValueError(f"claims: expected one row of {metric}, found {len(row)}")
+    count = int(row["replicates"].iloc[0]) if "replicates" in row else 1
+    return float(row["mean"].iloc[0]), float(row["sem"].iloc[0]), count
+
+
+def _significantly_positive(mean: float, sem: float, count: int) -> tuple[bool, str]:
+    """Is the mean over `count` independent chains > 0 (two-sided 95% t test; one chain: only its sign)?"""
+    from scipy import stats
+
+    if count < 2 or not np.isfinite(sem):
+        return bool(mean > 0), f"{mean:.3f} (one chain: no SE, judged by its sign)"
+    critical = float(stats.t.ppf(0.975, count - 1))
+    t = mean / sem if sem > 0 else (np.inf if mean > 0 else -np.inf)
+    return bool(t > critical), f"{mean:.3f}±{sem:.3f} over {count} chains (t={t:.1f}, needs > {critical:.2f})"
+
+
+def check_fig14(df: pd.DataFrame) -> list[Check]:
+    first, last = _at(df, "modes_covered", generation=1), df[df["metric"] == "modes_covered"]
+    last = last[last["generation"] == last["generation"].max()]
+    lost, sem, count = _chain_mean(df, "modes_lost")
+    holds, text = _significantly_positive(lost, sem, count)
+    return [Check("modes are lost: fewer modes covered at the last iteration than at the first", holds,
+                  f"modes covered at t=1: {first['mean'].iloc[0]:.1f}, at t={int(last['generation'].iloc[0])}: "
+                  f"{last['mean'].iloc[0]:.1f}; modes lost per chain {text}")]
+
+
+def check_fig15(df: pd.DataFrame) -> list[Check]:
+    checks = []
+    for metric, name in (("recall", "recall"), ("modal_variance", "average modal variance")):
+        holds, text = _significantly_positive(*_chain_mean(df, f"track_{metric}"))
+        checks.append(Check(f"{name} tracks the loss of modes (positive rank correlation with modes covered)",
+                            holds, f"Spearman correlation over the iterations {text}"))
+    total, _, _ = _chain_mean(df, "track_total_variance")
+    for metric, name in (("recall", "recall"), ("modal_variance", "average modal variance")):
+        holds, text = _significantly_positive(*_chain_mean(df, f"track_gap_{metric}"))
+        checks.append(Check(f"total variance tracks it less than {name} (smaller rank correlation, paired per "
+                            "chain)", holds, f"correlation of {name} minus that of total variance ({total:.3f}): "
+                            f"{text}"))
+    return checks
+
+
 CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
+    "fig01_gan_fingerprint": check_fig01,
+    "fig08_gan_growing_pool": check_fig08,
+    "fig13_wgan_fully_synthetic": check_fig13,
+    "fig23_gan_biased_samples": check_fig23,
     "fig04_ddpm_fully_synthetic": check_fig04,
     "fig05_ddpm_tsne": check_fig05,
     "fig06_ddpm_biased": check_fig06,
     "fig07_ddpm_tsne_biased": check_fig07,
     "fig09_ddpm_augmentation": check_fig09,
     "fig16_ddpm_more_generations": check_fig16,
+    "fig17_flow_rosenbrock": check_fig17,
     "fig26_ddpm_samples": check_fig26,
     "fig27_ddpm_samples_biased": check_fig27,
     "figS1_gaussian_collapse": check_figS1,
@@ -379,6 +535,8 @@ CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
     "fig12_admissible_lam_ns": check_fig12,
     "fig30_memory": check_fig30,
     "fig31_real_fraction": check_fig31,
+    "fig14_gmm_densities": check_fig14,
+    "fig15_gmm_diversity": check_fig15,
 }
 
 

@@ -174,3 +174,64 @@ def load(name: str, **kwargs):
     if name not in LOADERS:
         raise ValueError(f"data set: must be one of {', '.join(map(repr, LOADERS))}; got {name!r}")
     return LOADERS[name](**kwargs)
+
+
+# ----------------------------------------------------------------------------------------------------------- Rosenbrock
+# The 2-D Rosenbrock density of the normalizing-flow figure (paper App. B.4): p(x1, x2) ∝ exp(-x1²/2 - (x2 - x1²)²).
+# It factorizes as N(x1; 0, 1) N(x2; x1², 1/2), so it is exactly the image of a standard normal (u, v) under
+# x1 = u, x2 = u² + v / sqrt(2); and R² = x1² + 2 (x2 - x1²)² = u² + v² is chi-square with 2 degrees of freedom.
+
+ROSENBROCK_X2_VARIANCE = 0.5
+
+
+def rosenbrock_sample(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n exact draws of the Rosenbrock density, shape (n, 2), float64: x1 ~ N(0, 1), x2 | x1 ~ N(x1², 1/2)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n: must be an integer >= 0; got {n!r}")
+    x1 = rng.standard_normal(n)
+    x2 = x1**2 + np.sqrt(ROSENBROCK_X2_VARIANCE) * rng.standard_normal(n)
+    return np.stack([x1, x2], axis=1)
+
+
+def rosenbrock_log_density(x: np.ndarray) -> np.ndarray:
+    """Normalized log density of the Rosenbrock distribution at the rows of x (shape (n, 2)), shape (n,)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x: must have shape (n, 2); got {x.shape}")
+    x1, x2 = x[:, 0], x[:, 1]
+    log_n01 = -0.5 * x1**2 - 0.5 * np.log(2 * np.pi)
+    v = ROSENBROCK_X2_VARIANCE
+    return log_n01 - 0.5 * (x2 - x1**2) ** 2 / v - 0.5 * np.log(2 * np.pi * v)
+
+
+def rosenbrock_radius2(x: np.ndarray) -> np.ndarray:
+    """R² = x1² + 2 (x2 - x1²)²: chi-square(2) under the Rosenbrock density, and a decreasing function of it
+    (log p = -R²/2 + const), so {R² > r} is exactly a low-density region of known mass exp(-r/2)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x[:, 0] ** 2 + (x[:, 1] - x[:, 0] ** 2) ** 2 / ROSENBROCK_X2_VARIANCE
+
+
+def rosenbrock_entropy() -> float:
+    """Differential entropy of the Rosenbrock density (nats): that of N(0, 1) plus that of N(0, 1/2)."""
+    return 0.5 * np.log(2 * np.pi * np.e) + 0.5 * np.log(2 * np.pi * np.e * ROSENBROCK_X2_VARIANCE)
+
+
+# ----------------------------------------------------------------------------------------------------------- 25-mode grid
+
+GRID_MODE_MEANS = np.array([(x, y) for x in (-4.0, -2.0, 0.0, 2.0, 4.0) for y in (-4.0, -2.0, 0.0, 2.0, 4.0)])
+GRID_MODE_STD = 0.05
+
+
+def grid25(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n exact samples, shape (n, 2), of the 25-mode grid distribution of the GAN mode-collapse literature.
+
+    The density is (1/25) sum_m N(x; mu_m, s^2 I_2) with the means mu_m on the 5 x 5 grid {-4, -2, 0, 2, 4}^2
+    (GRID_MODE_MEANS) and s = GRID_MODE_STD = 0.05. Why these values: they are the usual ones for this benchmark, and
+    with a spacing of 2 = 40 s the modes are separated by far more than their width, so every sample belongs to one
+    mode without doubt and a model that loses a mode cannot hide it by smearing a neighbour. Its exact moments: each
+    coordinate has variance 8 + s^2, so the trace of the covariance is 16 + 2 s^2.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n: must be an integer >= 0; got {n!r}")
+    modes = rng.integers(len(GRID_MODE_MEANS), size=int(n))
+    return GRID_MODE_MEANS[modes] + GRID_MODE_STD * rng.standard_normal((int(n), 2))

@@ -29,10 +29,7 @@ def chain(variant: str, lam: float, generations: int, n_ini: int, n_s: int, n_r:
 
 def scores_frame(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: Iterable[str] = SCORES) -> pd.DataFrame:
     """Tidy rows of one chain: each score per generation, with its evaluation SE as ``sem``."""
-    rows = [{**tidy.setting_of(spec), "generation": g, "metric": name, "mean": float(h[name][0]),
-             "sem": float(h[f"{name}_se"][0])}
-            for g, h in enumerate(history, start=1) for name in metrics]
-    return tidy.frame(rows)
+    return tidy.evaluation_rows(spec, history, metrics)
 
 
 def fully_synthetic(lam_values: Iterable[float], generations: int, n_ini: int, n_s: int, seed: int = 0,

@@ -8,15 +8,8 @@ from madlib import claims, presets
 from madlib.runs import atomic_write_bytes
 
 START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
-NOT_YET = [
-    ("1", "sample grids over generations with an artifact statistic (GAN analogue)", "issue 4"),
-    ("2", "LAION-5B examples: photographs of a dataset, nothing to compute; not reproduced", "never"),
-    ("4, 6 (GAN rows)", "the GAN analogue rows of Figs. 4 and 6", "issue 4"),
-    ("8", "synthetic augmentation loop with a growing pool (GAN analogue)", "issue 4"),
-    ("13", "WGAN-GP fully synthetic loop", "issue 4"),
-    ("14, 15", "Gaussian mixture on a 5x5 grid", "issue 4"),
-    ("17", "normalizing flow on the Rosenbrock density", "issue 4"),
-    ("18-25, 28-29", "GAN analogue sample grids", "issue 4"),
+NOT_REPRODUCED = [
+    ("2", "LAION-5B examples of synthetic images in a training set: photographs of a dataset, nothing to compute"),
 ]
 
 
@@ -41,8 +34,8 @@ def render(claim_table: dict, preset: str) -> str:
         verdict = _verdict_cell(result)
         lines.append(f"| {figure.number} | [{figure.stem}](../notebooks/{figure.stem}.ipynb) | {image} | "
                      f"{_cell(figure.claim or '(diagram)')} | {verdict} |")
-    lines += ["", "## Not here yet", "", "| Fig. | what | where |", "|---|---|---|"]
-    lines += [f"| {number} | {what} | {where} |" for number, what, where in NOT_YET]
+    lines += ["", "## Not reproduced", "", "| Fig. | what |", "|---|---|"]
+    lines += [f"| {number} | {what} |" for number, what in NOT_REPRODUCED]
     return "\n".join(lines) + "\n"
 
 
@@ -63,6 +56,7 @@ def summary(claim_table: dict) -> str:
             image = f'<img src="paper_figures/{figure.stem}.png" width="360">'
             lines.append(f"| {figure.number} | {image} | {_cell(figure.claim or '(diagram)')} | "
                          f"**{result['verdict']}** |")
+    lines += [f"| {number} | — | {_cell(what)} | not reproduced |" for number, what in NOT_REPRODUCED]
     return "\n".join(lines)
 
 

@@ -130,7 +130,9 @@ def fig10(df: pd.DataFrame, ddpm_df: pd.DataFrame | None = None, ddpm_caption: s
 # DDPM figures (4, 5, 6, 7, 9, 16, 26, 27) ----------------------------------------------------------------------------
 SCORE_LABELS = {"fid": "FID (LeNet features)", "precision": "precision (k=5)", "recall": "recall (k=5)",
                 "class_separation": "class separation (silhouette)", "class_spread": "class spread / real",
-                "lenet_agreement": "LeNet reads the drawn class"}
+                "lenet_agreement": "LeNet reads the drawn class",
+                "spectral_distance": "spectral distance to real",
+                "high_freq_ratio": "high-freq. energy, synthetic / real", "coverage": "coverage (k=5)"}
 
 
 def _caption(fig, text: str) -> None:
@@ -143,12 +145,22 @@ def _caption(fig, text: str) -> None:
 def score_panels(df: pd.DataFrame, hue: str = "lam", metrics=("fid", "precision", "recall"), title: str = "",
                  caption: str = ""):
     """One panel per metric against generation, a line per value of ``hue``, +-2 SE bands (evaluation noise)."""
+    return score_rows({"": df}, hue, metrics, title, caption)
+
+
+def score_rows(rows: dict[str, pd.DataFrame], hue: str = "lam", metrics=("fid", "precision", "recall"),
+               title: str = "", caption: str = ""):
+    """score_panels with one row per model (e.g. the DDPM and GAN rows of Figs. 4 and 6); rows are labelled by their
+    key."""
     style()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 3.9), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
-        metric_lines(ax, df, metric, hue, f"{hue}={{}}", palette="rocket")
-        ax.set(ylabel=SCORE_LABELS.get(metric, metric))
-        ax.legend(fontsize=8)
+    fig, axes = plt.subplots(len(rows), len(metrics), figsize=(4.8 * len(metrics), 3.6 * len(rows) + 0.3),
+                             squeeze=False)
+    for row_axes, (label, df) in zip(axes, rows.items()):
+        for ax, metric in zip(row_axes, metrics):
+            metric_lines(ax, df, metric, hue, f"{hue}={{}}", palette="rocket")
+            ax.set(ylabel=f"{label}\n{SCORE_LABELS.get(metric, metric)}" if label else
+                   SCORE_LABELS.get(metric, metric))
+            ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     _caption(fig, caption)
@@ -189,6 +201,75 @@ def sample_grids(grids: dict[int, np.ndarray], title: str = "", caption: str = "
         ax.grid(False)
     fig.suptitle(title)
     fig.tight_layout()
+    _caption(fig, caption)
+    return fig
+
+
+def mosaic(images: np.ndarray) -> np.ndarray:
+    """Images (n, s, s) or (n, c, s, s) in [-1, 1] tiled into one square-ish picture ((H, W) or (H, W, c))."""
+    images = np.asarray(images)
+    if images.ndim == 4:
+        images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    n = len(images)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    blank = np.full((rows * columns - n, *images.shape[1:]), -1.0, dtype=images.dtype)
+    tiles = np.concatenate([images, blank]).reshape(rows, columns, *images.shape[1:])
+    return np.concatenate([np.concatenate(list(row), axis=1) for row in tiles], axis=0)
+
+
+def _show_images(ax, images: np.ndarray, title: str) -> None:
+    picture = mosaic(images)
+    if picture.ndim == 2:
+        ax.imshow(picture, cmap="gray", vmin=-1, vmax=1)
+    else:
+        ax.imshow((picture + 1.0) / 2.0)
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.grid(False)
+
+
+def image_mosaics(grids: dict[int, np.ndarray], title: str = "", caption: str = ""):
+    """One mosaic of unconditional samples per generation (the GAN sample figures 18-25 and 28-29)."""
+    style()
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.2 * len(grids), 3.6), squeeze=False)
+    for ax, (generation, grid) in zip(axes[0], sorted(grids.items())):
+        _show_images(ax, grid, f"generation {generation}")
+    fig.suptitle(title)
+    fig.tight_layout()
+    _caption(fig, caption)
+    return fig
+
+
+def fingerprint_panels(grids: dict[int, np.ndarray], spectra: pd.DataFrame, scores: pd.DataFrame, title: str = "",
+                       caption: str = ""):
+    """Fig. 1: sample mosaics per shown generation (top); below, the radially averaged power spectra of those
+    generations against the real images', and the fingerprint statistics over all generations."""
+    style()
+    columns = max(len(grids), 3)
+    fig = plt.figure(figsize=(3.2 * columns, 7.4))
+    top = fig.add_gridspec(2, columns, height_ratios=[1.0, 1.0])
+    for i, (generation, grid) in enumerate(sorted(grids.items())):
+        _show_images(fig.add_subplot(top[0, i]), grid, f"generation {generation}")
+    bottom = top[1, :].subgridspec(1, 3, wspace=0.35)
+    ax = fig.add_subplot(bottom[0, 0])
+    shown = sorted(g for g in spectra["generation"].unique() if g > 0)
+    colors = sns.color_palette("rocket", len(shown))
+    spectra = spectra[spectra["radius"] > 0]  # radius 0 is the (subtracted) image mean
+    real = spectra[spectra["generation"] == 0]
+    ax.plot(real["radius"], real["power"], color="k", linestyle="--", label="real")
+    for generation, color in zip(shown, colors):
+        g = spectra[spectra["generation"] == generation]
+        ax.plot(g["radius"], g["power"], color=color, label=f"t={generation}")
+    ax.set(yscale="log", xlabel="frequency (cycles per image)", ylabel="mean power",
+           title="radial power spectrum")
+    ax.legend(fontsize=7)
+    for position, metric in ((1, "spectral_distance"), (2, "high_freq_ratio")):
+        ax = fig.add_subplot(bottom[0, position])
+        metric_lines(ax, scores, metric, "lam", "lam={}", palette="rocket")
+        ax.set(ylabel=SCORE_LABELS.get(metric, metric))
+        if metric == "high_freq_ratio":
+            ax.axhline(1.0, color="k", linestyle=":", linewidth=1)
+    fig.suptitle(title)
     _caption(fig, caption)
     return fig
 
@@ -262,6 +343,124 @@ def fig31(df: pd.DataFrame, p_fixed: float):
         ax.legend()
     axes[0].set_ylabel("limit WD to P_r")
     fig.tight_layout()
+    return fig
+
+
+# Fig. 17 -----------------------------------------------------------------------------------------------------------
+ROSENBROCK_EXTENT = (-3.6, 3.6, -2.5, 12.5)  # x1 and x2 limits shared by every density panel
+FLOW_LABELS = {"tail_x1": "tail share: |x1| > 2.576", "range_x1": "x1 range (0.5% to 99.5%)",
+               "tail_r2": "share outside P_r's 99% region"}
+
+
+def _rosenbrock_region(ax, r2: float) -> None:
+    """The boundary of P_r's highest-density region {x1² + 2 (x2 - x1²)² <= r2} (dashed)."""
+    x1 = np.linspace(-np.sqrt(r2), np.sqrt(r2), 400)
+    half = np.sqrt(np.clip((r2 - x1**2) / 2.0, 0.0, None))
+    ax.plot(np.r_[x1, x1[::-1], x1[:1]], np.r_[x1**2 + half, (x1**2 - half)[::-1], x1[:1] ** 2 + half[:1]],
+            "k--", linewidth=0.8)
+
+
+def _density_panel(ax, points: pd.DataFrame, title: str, r2: float, color) -> None:
+    ax.scatter(points["x1"], points["x2"], s=1.5, alpha=0.35, color=color, rasterized=True)
+    _rosenbrock_region(ax, r2)
+    ax.set(xlim=ROSENBROCK_EXTENT[:2], ylim=ROSENBROCK_EXTENT[2:], title=title)
+    ax.tick_params(labelsize=7)
+
+
+def fig17(points: pd.DataFrame, df: pd.DataFrame, r2: float, real_range: float | None = None, title: str = "",
+          caption: str = ""):
+    """A row of sample panels per lam (real data, then the stored samples of each shown generation, on one common
+    extent, with the boundary of P_r's 99% highest-density region dashed) beside three panels over generations:
+    the tail share (|x1| beyond P_r's 99th percentile), the x1 range and the share outside P_r's 99% region (one
+    line per lam, +-2 SE bands; dotted: the value under P_r)."""
+    style()
+    lams = sorted(points["lam"].dropna().unique(), reverse=True)
+    shown = sorted(g for g in points["generation"].unique() if g > 0)
+    columns = len(shown) + 1
+    fig = plt.figure(figsize=(2.3 * columns + 5.0, 2.9 * max(len(lams), 2) + 0.4))
+    grid = fig.add_gridspec(max(len(lams), 2), columns + 2, width_ratios=[1] * columns + [0.15, 2.2])
+    colors = dict(zip(sorted(lams), sns.color_palette("rocket", len(lams))))
+    real = points[points["generation"] == 0]
+    for row, lam in enumerate(lams):
+        _density_panel(fig.add_subplot(grid[row, 0]), real, "real P_r", r2, "grey")
+        for col, g in enumerate(shown, start=1):
+            part = points[(points["generation"] == g) & np.isclose(points["lam"], lam)]
+            _density_panel(fig.add_subplot(grid[row, col]), part, f"lam={lam:g}, t={g}", r2, colors[lam])
+    right = grid[:, columns + 1].subgridspec(3, 1, hspace=0.15)
+    for row, (metric, reference) in enumerate((("tail_x1", 0.01), ("range_x1", real_range), ("tail_r2", 0.01))):
+        ax = fig.add_subplot(right[row])
+        metric_lines(ax, df, metric, "lam", "lam={}", palette="rocket")
+        if reference is not None:
+            ax.axhline(reference, color="k", linestyle=":", linewidth=1, label="P_r")
+        ax.set(ylabel=FLOW_LABELS[metric], xlabel="generation t" if row == 2 else "")
+        ax.yaxis.label.set_size(8)
+        ax.tick_params(labelbottom=row == 2)
+        if row == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _caption(fig, caption)
+    return fig
+
+
+# Figs. 14 and 15 (GMM) ---------------------------------------------------------------------------------------------
+GMM_LABELS = {"total_variance": "total variance (tr Cov)", "modal_variance": "average modal variance",
+              "recall": "recall (k=5)", "modes_covered": "modes covered (of 25)"}
+
+
+def gmm_densities(df: pd.DataFrame, mode_means: np.ndarray, replicate: int = 0, caption: str = ""):
+    """Fig. 14: the fitted density (log scale) of one chain at each stored generation, with the real mode centres
+    and the fitted components' means (dot area proportional to weight) marked."""
+    from madlib.gmm_studies import fit_of
+    from madlib.models.gmm import density
+
+    style()
+    shown = sorted(df.loc[df["metric"] == "weight", "generation"].unique())
+    own = df[(df["metric"] == "chain_modes_covered") & (df["replicate"] == replicate)]
+    covered = own.set_index("generation")["mean"]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4.6 * len(shown), 4.6), squeeze=False)
+    x, y = np.meshgrid(np.linspace(-5.5, 5.5, 400), np.linspace(-5.5, 5.5, 400))
+    for ax, g in zip(axes[0], shown):
+        values = density(fit_of(df, int(g), replicate), x, y)
+        ax.pcolormesh(x, y, np.log10(np.maximum(values, 1e-6)), cmap="magma", vmin=-3, shading="auto",
+                      rasterized=True)
+        ax.scatter(mode_means[:, 0], mode_means[:, 1], s=40, facecolors="none", edgecolors="c", lw=1)
+        fit = fit_of(df, int(g), replicate)  # collapsed components are narrower than a pixel: mark them too
+        ax.scatter(fit.means[:, 0], fit.means[:, 1], s=600 * fit.weights, color="orange", alpha=0.8, lw=0)
+        ax.set(title=f"iteration {int(g)}: {covered.get(g, np.nan):g} of 25 modes covered",
+               aspect="equal", xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
+        ax.grid(False)
+    axes[0][0].set_ylabel(f"chain {replicate}: log10 of the fitted density")
+    fig.suptitle("Fitted GMM densities along a fully synthetic loop (cyan circles: the 25 real modes; orange dots: "
+                 "the fitted components, area proportional to weight)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _caption(fig, caption)
+    return fig
+
+
+def gmm_diversity(df: pd.DataFrame, real: dict | None = None, caption: str = ""):
+    """Fig. 15: total variance, average modal variance, recall and modes covered against the iteration (+-2 SE
+    bands between chains), with the real distribution's values (``real``: metric -> value) as dashed lines."""
+    style()
+    metrics = ["total_variance", "modal_variance", "recall", "modes_covered"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.9))
+    for ax, metric in zip(axes, metrics):
+        g = df[df["metric"] == metric].sort_values("generation")
+        band(ax, g["generation"], g["mean"], g["sem"].fillna(0.0), color="C0")
+        ax.set(xlabel="iteration t", title=GMM_LABELS[metric])
+        if metric in (real or {}):
+            ax.axhline(real[metric], color="k", lw=0.8, ls="--", label="real distribution")
+            ax.legend(loc="lower left", fontsize=8)
+    axes[1].set_yscale("log")
+    track = df[df["metric"].str.startswith("track_") & ~df["metric"].str.startswith("track_gap")]
+    for ax, metric in zip(axes, metrics[:3]):
+        row = track[track["metric"] == f"track_{metric}"]
+        if len(row):
+            ax.text(0.97, 0.95, f"rank corr. with modes covered: {row['mean'].iloc[0]:.2f}",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                    bbox=dict(boxstyle="round", fc="white", alpha=0.8))
+    fig.tight_layout()
+    _caption(fig, caption)
     return fig
 
 

@@ -54,13 +54,71 @@ DDPM_CHAIN = {
 }
 
 
+# The GAN analogue of the paper's StyleGAN2 (keyword arguments of madlib.models.gan.GANModel): a style-based
+# generator with truncation, trained on the offline mnist-5k digits on the CPU (`default`) or on the 60k MNIST on a GPU
+# (`paper`; a user's own images through {"dataset": "<image folder>"}). WGAN_MODEL is Fig. 13's WGAN-GP.
+GAN_MODEL = {
+    "smoke": dict(architecture="style", train_steps=20, batch_size=16, width=16, z_dim=16, w_dim=16, mapping_layers=2,
+                  n_eval=60, grid_count=16, lenet_epochs=1),
+    "default": dict(architecture="style", train_steps=500, width=32, batch_size=32, lr=2e-3, n_eval=1000,
+                    grid_count=64, lenet_epochs=15),
+    "paper": dict(architecture="style", dataset="mnist", train_steps=20000, width=64, batch_size=64, lr=2e-3,
+                  n_eval=10000, grid_count=64, lenet_epochs=15),
+}
+# n_critic = 2 on the CPU: with the usual 5 the budget leaves too few generator steps to learn digits.
+WGAN_MODEL = {
+    "smoke": {**GAN_MODEL["smoke"], "architecture": "wgan-gp", "n_critic": 2},
+    "default": dict(architecture="wgan-gp", train_steps=350, width=32, batch_size=32, lr=5e-4, n_critic=2,
+                    n_eval=1000, grid_count=64, lenet_epochs=15),
+    "paper": dict(architecture="wgan-gp", dataset="mnist", train_steps=20000, width=64, batch_size=64, lr=1e-4,
+                  n_critic=5, n_eval=10000, grid_count=64, lenet_epochs=15),
+}
+# The GAN chains: sizes shared by every GAN figure, and each chain's length (a chain is stored under its full spec,
+# generations included, so every figure asks for the same length and reads one stored run).
+GAN_SIZES = {
+    "smoke": dict(n_ini=100, n_s=100),
+    "default": dict(n_ini=4000, n_s=4000),
+    "paper": dict(n_ini=60000, n_s=60000),
+}
+GAN_GENERATIONS = {  # lam = 1 fully synthetic, lam = 0.7 fully synthetic, growing-pool augmentation, WGAN-GP
+    "smoke": dict(unbiased=3, biased=3, pool=3, wgan=3),
+    "default": dict(unbiased=9, biased=5, pool=6, wgan=12),
+    "paper": dict(unbiased=10, biased=6, pool=6, wgan=100),
+}
+
+
+def _gan(preset: str, chains: list[str], lam_values: list[float], **settings) -> dict[str, Any]:
+    """Settings of GAN fully synthetic chains: the shared sizes, each chain's stored length, the model."""
+    generations = [GAN_GENERATIONS[preset][c] for c in chains]
+    return {**GAN_SIZES[preset], "lam_values": lam_values, "generations": generations, **settings,
+            "model": copy.deepcopy(GAN_MODEL[preset])}
+
+
+def _gan_pool(preset: str, **settings) -> dict[str, Any]:
+    """Settings of the growing-pool chain of Figs. 8 and 28-29 (n_r = n_ini real images, lam = 1)."""
+    sizes = GAN_SIZES[preset]
+    return {"generations": GAN_GENERATIONS[preset]["pool"], "n_r": sizes["n_ini"], "n_s": sizes["n_s"], **settings,
+            "model": copy.deepcopy(GAN_MODEL[preset])}
+
+
 def _ddpm(preset: str, **settings) -> dict[str, Any]:
-    """Settings of a fully synthetic DDPM figure: the shared chain sizes, the model, the seed, and the figure's own."""
-    return {**DDPM_CHAIN[preset], **settings, "seed": 0, "model": copy.deepcopy(DDPM_MODEL[preset])}
+    """Settings of a fully synthetic DDPM figure: the shared chain sizes, the model, the seed, and the figure's own
+    (a callable setting is evaluated at the preset, e.g. the GAN row's settings)."""
+    own = {key: value(preset) if callable(value) else value for key, value in settings.items()}
+    return {**DDPM_CHAIN[preset], **own, "seed": 0, "model": copy.deepcopy(DDPM_MODEL[preset])}
 
 
 def _ddpm_figure(stem, number, title, claim, **settings) -> "Figure":
     return Figure(stem, number, title, claim, {p: _ddpm(p, **settings) for p in PRESETS})
+
+# The GMM chains that Figs. 14 and 15 share (same settings, so the run store computes them once). The paper gives no
+# sample size per iteration; 2000 per iteration loses modes visibly within its 2000 iterations (see Fig. 14).
+GMM_CHAIN = {
+    "smoke": dict(n_ini=400, n_s=400, generations=6, replicates=2, seed=0, model=dict(n_eval=300)),
+    "default": dict(n_ini=2000, n_s=2000, generations=2000, replicates=3, seed=0, model=dict(n_eval=1000)),
+    "paper": dict(n_ini=2000, n_s=2000, generations=2000, replicates=10, seed=0, model=dict(n_eval=2000)),
+}
+
 
 FIGURES_LIST = [
     Figure(
@@ -77,13 +135,22 @@ FIGURES_LIST = [
                           generations=3000, replicates=256, seed=0),
         },
     ),
+    Figure(
+        "fig01_gan_fingerprint", "1",
+        "Style-based GAN analogue of StyleGAN2, fully synthetic loop, lam = 1: samples over generations and the "
+        "generator's spectral fingerprint",
+        "Training on its own samples amplifies the generator's artifacts: a spectral fingerprint statistic (the "
+        "distance between the radially averaged power spectra of synthetic and real images) grows over generations.",
+        {p: _gan(p, ["unbiased"], [1.0], shown=[1, 2, 3] if p == "smoke" else [1, 3, 5, 7, 9], seed=0)
+         for p in PRESETS},
+    ),
     Figure("fig03_loops_schematic", "3", "The three autophagous loops and the sampling bias lam (schematic)", "",
            {p: {} for p in PRESETS}),
     _ddpm_figure(
         "fig04_ddpm_fully_synthetic", "4",
         "Conditional DDPM on MNIST, fully synthetic loop, lam = 1: FID, precision and recall over generations",
         "Without sampling bias the FID rises and both precision and recall fall over generations.",
-        lam_values=[1.0],
+        lam_values=[1.0], gan=lambda p: _gan(p, ["unbiased"], [1.0]),
     ),
     _ddpm_figure(
         "fig05_ddpm_tsne", "5",
@@ -95,13 +162,21 @@ FIGURES_LIST = [
         "fig06_ddpm_biased", "6",
         "Conditional DDPM, fully synthetic loop with sampling bias: FID, precision and recall over generations",
         "With bias (guidance) precision does not decay, recall decays faster than at lam = 1, and the FID rises.",
-        lam_values=[0.5, 1.0],
+        lam_values=[0.5, 1.0], gan=lambda p: _gan(p, ["biased", "unbiased"], [0.7, 1.0]),
     ),
     _ddpm_figure(
         "fig07_ddpm_tsne_biased", "7",
         "t-SNE of LeNet features of real and synthetic digits over generations (DDPM, lam = 0.8)",
         "With bias the classes do not merge: each collapses onto itself (tight, well separated clusters).",
         lam=0.8, shown=4, compare_lam=1.0,
+    ),
+    Figure(
+        "fig08_gan_growing_pool", "8",
+        "Style-based GAN analogue, synthetic augmentation loop with a growing synthetic pool vs the fully synthetic "
+        "loop (lam = 1): FID, precision and recall",
+        "Keeping the real data and every earlier synthetic set still raises the FID and lowers precision and "
+        "recall, only more slowly than the fully synthetic loop.",
+        {p: {"pool": _gan_pool(p), "fully_synthetic": _gan(p, ["unbiased"], [1.0]), "seed": 0} for p in PRESETS},
     ),
     Figure(
         "fig09_ddpm_augmentation", "9",
@@ -165,11 +240,48 @@ FIGURES_LIST = [
                           rule=_limit_rule(10, 200, 1200), seed=0),
         },
     ),
+    Figure(
+        "fig14_gmm_densities", "14",
+        "2-D GMM in a fully synthetic loop on the 25-mode grid: fitted densities after 1, 200 and 2000 iterations",
+        "The fully synthetic loop gradually loses modes: the last mixture covers clearly fewer modes than the first.",
+        {p: {**copy.deepcopy(GMM_CHAIN[p]), "shown": [1, 3, 6] if p == "smoke" else [1, 200, 2000]} for p in PRESETS},
+    ),
+    Figure(
+        "fig15_gmm_diversity", "15",
+        "Diversity metrics along the GMM loop of Fig. 14: total variance, average modal variance, recall",
+        "Recall and average modal variance track the loss of modes; total variance does not (not as smoothly).",
+        {p: copy.deepcopy(GMM_CHAIN[p]) for p in PRESETS},
+    ),
+    Figure(
+        "fig13_wgan_fully_synthetic", "13",
+        "WGAN-GP on MNIST, fully synthetic loop (lam = 1): FID, precision and recall over many generations",
+        "The FID rises monotonically while precision and recall fall monotonically.",
+        {p: {**GAN_SIZES[p], "lam_values": [1.0], "generations": GAN_GENERATIONS[p]["wgan"], "seed": 0,
+             "model": copy.deepcopy(WGAN_MODEL[p])} for p in PRESETS},
+    ),
     _ddpm_figure(
         "fig16_ddpm_more_generations", "16",
         "Conditional DDPM, fully synthetic loop: every generation and lam side by side",
         "At lam = 1 precision and recall eventually reach zero; smaller lam loses recall faster.",
         lam_values=[1.0, 0.8, 0.5],
+    ),
+    Figure(
+        "fig17_flow_rosenbrock", "17",
+        "Glow normalizing flow on the 2-D Rosenbrock density, fully synthetic loop, with and without sampling bias",
+        "Over generations the flow's samples lose the tails of the density, with and without bias; faster with "
+        "lam < 1.",
+        {
+            "smoke": dict(lam_values=[1.0, 0.8], generations=3, n=400, replicates=2, shown=[1, 3], seed=0,
+                          model=dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=400, n_ot=200,
+                                     n_keep=200)),
+            # the paper's sizes; lam = 0.8 is our choice (the paper does not give its lam < 1)
+            "default": dict(lam_values=[1.0, 0.8], generations=16, n=10000, replicates=1, shown=[1, 4, 8, 16],
+                            seed=0, model=dict(steps=8, hidden=64, epochs=20, batch_size=256, n_eval=10000,
+                                               n_ot=2000, n_keep=2000)),
+            "paper": dict(lam_values=[1.0, 0.8], generations=16, n=10000, replicates=5, shown=[1, 4, 8, 16],
+                          seed=0, model=dict(steps=8, hidden=64, epochs=20, batch_size=256, n_eval=10000,
+                                             n_ot=2000, n_keep=2000)),
+        },
     ),
     _ddpm_figure(
         "fig26_ddpm_samples", "26",
@@ -182,6 +294,27 @@ FIGURES_LIST = [
         "Random DDPM samples per generation, fully synthetic loop, lam = 0.8",
         "With bias each class collapses onto a few images (its samples spread less and less).",
         lam=0.8, shown=5,
+    ),
+    Figure(
+        "fig18_gan_unbiased_samples", "18-22",
+        "Style-based GAN analogue, fully synthetic loop, lam = 1: random samples at generations 1, 3, 5, 7 and 9",
+        "",
+        {p: _gan(p, ["unbiased"], [1.0], shown=[1, 2, 3] if p == "smoke" else [1, 3, 5, 7, 9], seed=0)
+         for p in PRESETS},
+    ),
+    Figure(
+        "fig23_gan_biased_samples", "23-25",
+        "Style-based GAN analogue, fully synthetic loop, lam = 0.7 (truncation): random samples at generations 1, 3 "
+        "and 5",
+        "With truncation the diversity of the samples shrinks visibly over generations (recall and coverage fall).",
+        {p: _gan(p, ["biased"], [0.7], shown=[1, 2, 3] if p == "smoke" else [1, 3, 5], seed=0) for p in PRESETS},
+    ),
+    Figure(
+        "fig28_gan_pool_samples", "28-29",
+        "Style-based GAN analogue, synthetic augmentation loop with a growing pool (lam = 1): random samples at "
+        "generations 3 and 6",
+        "",
+        {p: {**_gan_pool(p), "shown": [2, 3] if p == "smoke" else [3, 6], "seed": 0} for p in PRESETS},
     ),
     Figure(
         "fig30_memory", "30",
@@ -212,6 +345,18 @@ FIGURES_LIST = [
         },
     ),
 ]
+
+
+def _number_order(figure: Figure) -> tuple[int, int]:
+    """Sort key of a figure number: the supplementary S1 first, then 1, 3, 4, ..., 18-22 by its first number."""
+    text = figure.number
+    digits = "".join(c for c in text.removeprefix("S").split()[0].split("-")[0] if c.isdigit())
+    return (0 if text.startswith("S") else 1, int(digits))
+
+
+# The paper's order: the gallery lists figures in it and `madlib figures` runs them in it (so Fig. 1 computes the
+# GAN chain that Figs. 4 and 18-22 then read from the store).
+FIGURES_LIST.sort(key=_number_order)
 FIGURES = {f.stem: f for f in FIGURES_LIST}
 
 

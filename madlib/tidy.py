@@ -39,6 +39,15 @@ def history_rows(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: It
     return rows
 
 
+def evaluation_rows(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: Iterable[str]) -> pd.DataFrame:
+    """Tidy rows of one single-chain run: each metric per generation with its own evaluation SE (the run stores
+    ``<metric>_se`` beside ``<metric>``) as ``sem``. Used by the neural models, which run one chain per setting."""
+    rows = [{**setting_of(spec), "generation": g, "metric": name, "mean": float(h[name][0]),
+             "sem": float(h[f"{name}_se"][0])}
+            for g, h in enumerate(history, start=1) for name in metrics]
+    return frame(rows)
+
+
 def summary_row(setting: Mapping, metric: str, values: np.ndarray, generation=np.nan) -> dict:
     """One row for a per-replicate quantity that has no generation axis (e.g. a loop's limit)."""
     mean, sem = mean_sem(np.atleast_1d(values))

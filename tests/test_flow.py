@@ -1,0 +1,211 @@
+"""The Rosenbrock density and the Glow flow of Fig. 17: the exact sampler matches the density, the flow is
+invertible with the right log-determinant, it learns, its bias narrows the samples, its checkpoints round-trip,
+it runs the loop through the run store, and the Fig. 17 claim checks can hold and can fail."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from madlib import claims, data, flow_studies, loops, runs
+from madlib.models import flow
+
+TINY = dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=400, n_ot=100, n_keep=50, device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def quiet(monkeypatch):
+    monkeypatch.setenv("MADLIB_PROGRESS", "0")
+
+
+@pytest.fixture(scope="module")
+def real():
+    return data.rosenbrock_sample(200_000, np.random.default_rng(1))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A flow trained briefly on 3,000 Rosenbrock points, and held-out points."""
+    model = flow.FlowModel(steps=4, hidden=32, epochs=15, batch_size=128, device="cpu")
+    rng = np.random.default_rng(2)
+    fitted = model.fit(data.rosenbrock_sample(3000, rng), rng)
+    return model, fitted, data.rosenbrock_sample(5000, rng)
+
+
+# ------------------------------------------------------------------------------------------------ the density
+
+
+def test_sampler_moments_of_x1(real):
+    x1 = real[:, 0]
+    n = len(x1)
+    assert abs(x1.mean()) < 4 / math.sqrt(n)
+    assert abs(x1.var() - 1.0) < 4 * math.sqrt(2.0 / n)
+
+
+def test_sampler_conditional_mean_and_noise_of_x2(real):
+    x1, x2 = real[:, 0], real[:, 1]
+    bins = np.digitize(x1, [-1.5, -0.5, 0.5, 1.5])
+    for b in range(5):
+        inside = bins == b
+        residual = x2[inside] - x1[inside] ** 2  # E[x2 | x1] = x1², noise variance 1/2
+        assert abs(residual.mean()) < 4 * math.sqrt(0.5 / inside.sum())
+    noise = x2 - x1**2
+    assert stats.kstest(noise, stats.norm(0, math.sqrt(0.5)).cdf).pvalue > 1e-3
+
+
+def test_log_density_is_normalised_and_matches_the_formula():
+    g1, g2 = np.meshgrid(np.linspace(-7, 7, 701), np.linspace(-6, 55, 1501), indexing="ij")
+    grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
+    log_p = data.rosenbrock_log_density(grid)
+    cell = (g1[1, 0] - g1[0, 0]) * (g2[0, 1] - g2[0, 0])
+    assert abs(np.exp(log_p).sum() * cell - 1.0) < 1e-3
+    unnormalised = -0.5 * grid[:, 0] ** 2 - (grid[:, 1] - grid[:, 0] ** 2) ** 2
+    assert np.ptp(log_p - unnormalised) < 1e-9  # the same density up to a constant
+
+
+def test_entropy_and_tail_region(real):
+    log_p = data.rosenbrock_log_density(real)
+    assert abs(-log_p.mean() - data.rosenbrock_entropy()) < 4 * log_p.std() / math.sqrt(len(real))
+    scores = flow.tail_scores(real)
+    for name in ("tail_r2", "tail_x1"):  # both regions hold exactly 1% of P_r
+        assert abs(scores[name] - 0.01) < 4 * math.sqrt(0.01 * 0.99 / len(real))
+
+
+def test_bad_input_is_refused_naming_the_field():
+    with pytest.raises(ValueError, match="n:"):
+        data.rosenbrock_sample(-1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="x:"):
+        data.rosenbrock_log_density(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="steps:"):
+        flow.FlowModel(steps=0)
+    with pytest.raises(ValueError, match="lam:"):
+        flow.FlowModel(lam=0.0)
+    model = flow.FlowModel(**TINY)
+    with pytest.raises(ValueError, match="data:"):
+        model.fit(np.zeros((10, 3)), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="data:"):
+        model.fit(np.full((10, 2), np.nan), np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------------------------------------ the flow
+
+
+def perturbed_glow() -> flow.Glow:
+    """A double-precision Glow whose parameters are moved away from the (near-identity) initialisation."""
+    torch.manual_seed(0)
+    network = flow.Glow(steps=3, hidden=8).double()
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    return network
+
+
+def test_flow_is_invertible_and_its_log_det_is_the_jacobian():
+    network = perturbed_glow()
+    x = torch.randn(50, 2, dtype=torch.float64) * 2
+    z, logdet = network(x)
+    assert torch.allclose(network.inverse(z), x, atol=1e-9)
+    for row in range(5):
+        jacobian = torch.autograd.functional.jacobian(lambda v: network(v[None])[0][0], x[row])
+        assert torch.allclose(torch.linalg.slogdet(jacobian)[1], logdet[row], atol=1e-9)
+
+
+def test_fit_sample_evaluate_shapes():
+    model = flow.FlowModel(**TINY)
+    rng = np.random.default_rng(0)
+    fitted = model.fit(data.rosenbrock_sample(300, rng), rng)
+    assert model.sample(fitted, 7, 1.0, rng).shape == (7, 2)
+    assert model.sample(fitted, 0, 0.5, rng).shape == (0, 2)
+    with pytest.raises(ValueError, match="lam:"):
+        model.sample(fitted, 5, 0.0, rng)
+    metrics = model.evaluate(fitted, rng)
+    assert metrics["samples"].shape == (TINY["n_keep"], 2)
+    for name in flow_studies.SCORES:
+        assert metrics[name].shape == (1,) and metrics[f"{name}_se"].shape == (1,)
+
+
+def test_flow_learns(trained):
+    model, fitted, held_out = trained
+    nll = -model.log_prob(fitted, held_out)
+    cov = np.cov(held_out.T)  # the best Gaussian (fitted to the held-out points themselves)
+    gaussian_nll = -stats.multivariate_normal(held_out.mean(0), cov).logpdf(held_out)
+    gap = gaussian_nll - nll
+    assert gap.mean() > 0.3 and gap.mean() > 6 * gap.std() / math.sqrt(len(gap))
+
+
+def test_smaller_lam_gives_smaller_spread(trained):
+    model, fitted, _ = trained
+    wide, narrow = (model.sample(fitted, 4000, lam, np.random.default_rng(3)) for lam in (1.0, 0.5))
+    for column in range(2):
+        a, b = wide[:, column].std(), narrow[:, column].std()
+        assert a - b > 4 * math.hypot(a, b) / math.sqrt(2 * 4000)
+    assert flow.tail_scores(narrow)["tail_r2"] < flow.tail_scores(wide)["tail_r2"]
+
+
+def test_checkpoints_round_trip_and_garbage_is_refused(trained, tmp_path):
+    model, fitted, held_out = trained
+    model.save(fitted, str(tmp_path / "model.state"))
+    loaded = model.load(str(tmp_path / "model.state"))
+    assert np.array_equal(model.log_prob(loaded, held_out[:100]), model.log_prob(fitted, held_out[:100]))
+    assert np.array_equal(model.sample(loaded, 20, 0.7, np.random.default_rng(4)),
+                          model.sample(fitted, 20, 0.7, np.random.default_rng(4)))
+    model.save(held_out[:10], str(tmp_path / "points.state"))
+    assert np.array_equal(model.load(str(tmp_path / "points.state")), held_out[:10])
+    (tmp_path / "garbage.state").write_bytes(b"not a checkpoint")
+    with pytest.raises(runs.UNREADABLE):
+        model.load(str(tmp_path / "garbage.state"))
+    torch.save({"kind": "something else"}, tmp_path / "other.state")
+    with pytest.raises(ValueError, match="not a flow checkpoint"):
+        model.load(str(tmp_path / "other.state"))
+
+
+def test_two_generation_loop_through_the_store(tmp_path):
+    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=200, n_s=200, lam=0.8, seed=5)
+    model = flow.for_spec(spec, **TINY)
+    history = runs.run_or_load(spec, model, store=tmp_path)
+    assert len(history) == 2 and all(np.isfinite(h["tail_r2"]).all() for h in history)
+    again = runs.run_or_load(spec, model, store=tmp_path)
+    assert all(np.array_equal(a["samples"], b["samples"]) for a, b in zip(history, again))
+
+
+def test_study_frame_and_points(tmp_path, monkeypatch):
+    monkeypatch.setenv("MADLIB_STORE", str(tmp_path))
+    df, points = flow_studies.fully_synthetic([1.0, 0.8], generations=2, n=150, replicates=2, model=TINY,
+                                              shown=[2])
+    assert set(df["metric"]) == set(flow_studies.SCORES) and set(df["generation"]) == {1, 2}
+    assert np.isfinite(_frame_at(df, "tail_r2")["sem"]).all()
+    assert sorted(points["generation"].unique()) == [0, 2] and len(points) == 3 * TINY["n_keep"]
+    with pytest.raises(ValueError, match="shown:"):
+        flow_studies.fully_synthetic([1.0], generations=2, n=150, model=TINY, shown=[3])
+
+
+def _frame_at(df, metric):
+    return df[df["metric"] == metric]
+
+
+# ------------------------------------------------------------------------------------------------ claims
+
+
+def claim_frame(tails: dict[float, list[float]], n: int = 10000) -> pd.DataFrame:
+    """A tidy frame of tail shares per lam and generation, with binomial SEs of n samples."""
+    rows = [{"variant": "fully_synthetic", "lam": lam, "generation": g, "metric": "tail_x1", "mean": p,
+             "sem": math.sqrt(max(p * (1 - p), 1 / n) / n)}
+            for lam, values in tails.items() for g, p in enumerate(values, start=1)]
+    return pd.DataFrame(rows)
+
+
+def test_claims_hold_on_data_showing_the_claim():
+    df = claim_frame({1.0: [0.010, 0.008, 0.006, 0.005], 0.8: [0.004, 0.0015, 0.0005, 0.0]})
+    assert all(c.holds for c in claims.check_fig17(df))
+
+
+def test_claims_fail_on_the_opposite():
+    kept = claim_frame({1.0: [0.010, 0.011, 0.012, 0.013], 0.8: [0.004, 0.0015, 0.0005, 0.0]})
+    assert not all(c.holds for c in claims.check_fig17(kept))
+    slower_bias = claim_frame({1.0: [0.010, 0.006, 0.003, 0.001], 0.8: [0.004, 0.0038, 0.0036, 0.0034]})
+    checks = claims.check_fig17(slower_bias)
+    by_name = {c.name.split(':')[0]: c.holds for c in checks}
+    assert not checks[-1].holds and by_name["lam=1"]
