@@ -576,7 +576,8 @@ def load(path: str | Path) -> dict:
 
 def show(result: dict) -> str:
     """A short text of one figure's verdict and evidence (for the notebook's last cell)."""
-    lines = [f"Fig. {result['figure']}: {result['verdict'].upper()} — {result['claim'] or 'a diagram: nothing to check'}"]
+    claim = result["claim"] or "nothing to check (a diagram or sample pictures)"
+    lines = [f"Fig. {result['figure']}: {result['verdict'].upper()} — {claim}"]
     for c in result["checks"]:
         lines.append(f"  [{'x' if c['holds'] else ' '}] {c['name']}: {c['evidence']}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from madlib import claims, presets
 from madlib.runs import atomic_write_bytes
 
 START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"
+NO_CLAIM = "(nothing to check: a diagram or sample pictures)"
 NOT_REPRODUCED = [
     ("2", "LAION-5B examples of synthetic images in a training set: photographs of a dataset, nothing to compute"),
 ]
@@ -33,7 +34,7 @@ def render(claim_table: dict, preset: str) -> str:
         image = f"![{figure.stem}]({figure.stem}.png)" if result else "(not run yet)"
         verdict = _verdict_cell(result)
         lines.append(f"| {figure.number} | [{figure.stem}](../notebooks/{figure.stem}.ipynb) | {image} | "
-                     f"{_cell(figure.claim or '(diagram)')} | {verdict} |")
+                     f"{_cell(figure.claim or NO_CLAIM)} | {verdict} |")
     lines += ["", "## Not reproduced", "", "| Fig. | what |", "|---|---|"]
     lines += [f"| {number} | {what} |" for number, what in NOT_REPRODUCED]
     return "\n".join(lines) + "\n"
@@ -54,9 +55,10 @@ def summary(claim_table: dict) -> str:
         result = claim_table.get(figure.stem)
         if result:
             image = f'<img src="paper_figures/{figure.stem}.png" width="360">'
-            lines.append(f"| {figure.number} | {image} | {_cell(figure.claim or '(diagram)')} | "
+            lines.append(f"| {figure.number} | {image} | {_cell(figure.claim or NO_CLAIM)} | "
                          f"**{result['verdict']}** |")
-    lines += [f"| {number} | — | {_cell(what)} | not reproduced |" for number, what in NOT_REPRODUCED]
+        if figure.number == "1":  # Fig. 2 in its place
+            lines += [f"| {number} | — | {_cell(what)} | not reproduced |" for number, what in NOT_REPRODUCED]
     return "\n".join(lines)
 
 
