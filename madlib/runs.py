@@ -172,6 +172,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def write_torch_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """A checkpoint (a dict of tensors and plain values) written with torch.save, atomically."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def read_torch_state(path: str | os.PathLike, kinds: tuple[str, ...], family: str) -> dict[str, Any]:
+    """A checkpoint written by write_torch_state, loaded with ``weights_only=True``; ValueError naming the path when it
+    is not a dict whose "kind" is one of ``kinds`` (a foreign or damaged file)."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or state.get("kind") not in kinds:
+        raise ValueError(f"{path}: not a {family} checkpoint")
+    return state
+
+
 def clean(store: str | os.PathLike | None = None) -> Path:
     """Delete every stored run; return the folder that was emptied."""
     folder = store_path(store)

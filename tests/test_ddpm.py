@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from madlib import loops, runs
+from support import quiet_one_thread_store
 from madlib.models import ddpm
 
 TINY = dict(timesteps=20, train_steps=30, hidden=32, blocks=1, latent_dim=8, n_eval=40, feature_keep=10,
@@ -20,19 +20,11 @@ METRIC_KEYS = {"fid", "precision", "recall", "density", "coverage", "class_separ
 
 @pytest.fixture(scope="module", autouse=True)
 def store(tmp_path_factory):
-    """One temporary run store for the module (the LeNet of the evaluation is trained into it once), no progress
-    bars, and one thread for torch and for numpy's BLAS: the networks and matrices here are tiny, and two threads
-    on a busy 2-core machine make training and the FID's eigendecompositions tens of times slower."""
-    folder = tmp_path_factory.mktemp("ddpm_store")
-    threads = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as patch, threadpool_limits(1):
-        patch.setenv("MADLIB_STORE", str(folder))
-        patch.setenv("MADLIB_PROGRESS", "0")
-        torch.set_num_threads(1)
-        try:
-            yield folder
-        finally:
-            torch.set_num_threads(threads)
+    """One temporary run store for the module (the LeNet of the evaluation is trained into it once), quiet, one
+    thread (the FID's eigendecompositions and the tiny networks are tens of times slower with two threads on a busy
+    2-core machine)."""
+    with quiet_one_thread_store(tmp_path_factory.mktemp("ddpm_store")) as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")

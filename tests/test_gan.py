@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from threadpoolctl import threadpool_limits
 
 from madlib import loops, runs
+from support import quiet_one_thread_store
 from madlib.metrics.precision_recall import default_device
 from madlib.models import gan
 
@@ -19,18 +19,9 @@ SCALARS = ("fid", "precision", "recall", "density", "coverage", "spectral_distan
 
 @pytest.fixture(scope="module", autouse=True)
 def store(tmp_path_factory):
-    """A temporary run store for the module (the evaluation's LeNet is trained into it once), no progress bars,
-    one thread (tiny networks; two threads on a busy 2-core machine are many times slower)."""
-    folder = tmp_path_factory.mktemp("gan_store")
-    threads = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as patch, threadpool_limits(1):
-        patch.setenv("MADLIB_STORE", str(folder))
-        patch.setenv("MADLIB_PROGRESS", "0")
-        torch.set_num_threads(1)
-        try:
-            yield folder
-        finally:
-            torch.set_num_threads(threads)
+    """A temporary run store for the module (the evaluation's LeNet is trained into it once), quiet, one thread."""
+    with quiet_one_thread_store(tmp_path_factory.mktemp("gan_store")) as folder:
+        yield folder
 
 
 def random_images(n: int, size: int = 28, channels: int = 1, seed: int = 0) -> gan.Images:

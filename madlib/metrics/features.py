@@ -18,7 +18,6 @@ them. :func:`features` maps images to the 84 activations.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from pathlib import Path
@@ -200,9 +199,7 @@ def _load_weights(path: Path, device: torch.device) -> LeNet5 | None:
 
 
 def _save_weights(network: LeNet5, path: Path) -> None:
-    buffer = io.BytesIO()
-    torch.save({name: tensor.cpu() for name, tensor in network.state_dict().items()}, buffer)
-    runs.atomic_write_bytes(path, buffer.getvalue())
+    runs.write_torch_state(path, {name: tensor.cpu() for name, tensor in network.state_dict().items()})
 
 
 def _stored_accuracy(settings: dict, path: Path) -> float | None:

@@ -28,7 +28,6 @@ sample-grid figures need.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -40,6 +39,7 @@ from tqdm.auto import tqdm
 
 from madlib import loops, runs
 from madlib.metrics import features as lenet_features
+from madlib.metrics.bootstrap import bootstrap
 from madlib.metrics.frechet import gaussian_fit
 from madlib.metrics.precision_recall import default_device, prdc
 from madlib.metrics.wasserstein import gaussian_w2_squared
@@ -428,7 +428,7 @@ class DDPMModel:
             "class_spread": lambda f, y: class_spread(f, y) / real_spread,
         }
         for name, statistic in statistics.items():
-            scores[name], scores[f"{name}_se"] = _with_bootstrap_se(statistic, fake, labels, rng)
+            scores[name], scores[f"{name}_se"] = bootstrap(statistic, rng, fake, labels)
         scores["train_loss"], scores["train_loss_se"] = fitted.final_loss, math.nan
         metrics = {name: np.array([value]) for name, value in scores.items()}
         keep = min(self.feature_keep, len(synthetic))
@@ -444,33 +444,16 @@ class DDPMModel:
         else:
             state = {"kind": "model", "codec": obj.codec.state(), "loss": torch.tensor(obj.final_loss, dtype=torch.float64),
                      "network": {k: v.cpu() for k, v in obj.network.state_dict().items()}}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        runs.atomic_write_bytes(path, buffer.getvalue())
+        runs.write_torch_state(path, state)
 
     def load(self, path: str) -> FittedDDPM | Digits:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("kind") not in ("digits", "model"):
-            raise ValueError(f"{path}: not a DDPM checkpoint")
+        state = runs.read_torch_state(path, ("digits", "model"), "DDPM")
         if state["kind"] == "digits":
             return Digits(state["images"], state["labels"])
         codec = PCACodec(**state["codec"]) if state["codec"] else PixelCodec()
         network = self.new_network()
         network.load_state_dict(state["network"])
         return FittedDDPM(codec, network.to(self.device).eval(), float(state["loss"]))
-
-
-BOOTSTRAP_REPLICATES = 30
-
-
-def _with_bootstrap_se(statistic, features: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
-    """The statistic of (features, labels) and its bootstrap standard error over resampled rows."""
-    value = float(statistic(features, labels))
-    draws = []
-    for _ in range(BOOTSTRAP_REPLICATES):
-        rows = rng.integers(len(features), size=len(features))
-        draws.append(float(statistic(features[rows], labels[rows])))
-    return value, float(np.std(draws, ddof=1))
 
 
 def class_separation(features: np.ndarray, labels: np.ndarray) -> float:

@@ -26,7 +26,6 @@ without a new dependency.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -38,6 +37,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from madlib import data, loops, runs
+from madlib.metrics import bootstrap
 from madlib.metrics.precision_recall import default_device
 
 DIM = 2
@@ -45,7 +45,6 @@ TAIL_MASS = 0.01  # the tail measures count samples in regions that hold 1% of P
 X1_TAIL = float(norm.ppf(1.0 - TAIL_MASS / 2))  # 99th percentile of |x1| under P_r (x1 ~ N(0, 1)): 2.5758
 R2_TAIL = float(-2.0 * math.log(TAIL_MASS))  # P_r(R² > r) = exp(-r / 2): the 1% lowest-density region
 QUANTILES = (0.005, 0.995)
-BOOTSTRAP_REPLICATES = 30
 
 
 # ------------------------------------------------------------------------------------------------ layers
@@ -318,14 +317,10 @@ class FlowModel:
                      "network": {k: v.cpu() for k, v in obj.network.state_dict().items()}}
         else:
             state = {"kind": "points", "points": torch.as_tensor(_as_points("points", obj))}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        runs.atomic_write_bytes(path, buffer.getvalue())
+        runs.write_torch_state(path, state)
 
     def load(self, path: str) -> FittedFlow | np.ndarray:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("kind") not in ("flow", "points"):
-            raise ValueError(f"{path}: not a flow checkpoint")
+        state = runs.read_torch_state(path, ("flow", "points"), "flow")
         if state["kind"] == "points":
             return state["points"].numpy()
         network = self.new_network(0)
@@ -357,7 +352,7 @@ def spread_scores(points: np.ndarray, rng: np.random.Generator) -> dict[str, flo
     """Quantile ranges and standard deviations of x1 and x2, each with a bootstrap SE."""
     points = _as_points("points", points)
     scores = {k: float(v) for k, v in _spread(points).items()}
-    draws = [_spread(points[rng.integers(len(points), size=len(points))]) for _ in range(BOOTSTRAP_REPLICATES)]
+    draws = [_spread(points[rng.integers(len(points), size=len(points))]) for _ in range(bootstrap.REPLICATES)]
     for name in list(scores):
         scores[f"{name}_se"] = float(np.std([d[name] for d in draws], ddof=1))
     return scores

@@ -36,7 +36,6 @@ Fourier power spectra of the pixels (:mod:`madlib.metrics.spectrum`).
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ from tqdm.auto import tqdm
 from madlib import data, loops, runs
 from madlib.metrics import features as lenet_features
 from madlib.metrics import spectrum
+from madlib.metrics.bootstrap import bootstrap
 from madlib.metrics.frechet import gaussian_fit
 from madlib.metrics.precision_recall import default_device, prdc
 from madlib.metrics.wasserstein import gaussian_w2_squared
@@ -67,7 +67,6 @@ PCA_DIM = 64
 FOLDER_REFERENCE_FRACTION = 0.2
 LOSS_WINDOW = 50  # g_loss / d_loss: mean over the last 50 steps
 SAMPLE_BATCH = 1000
-BOOTSTRAP_REPLICATES = 30
 
 
 def check_lam(lam: float) -> float:
@@ -494,7 +493,7 @@ class GANModel:
             scores[f"{name}_se"] = math.sqrt(scores[name] * (1.0 - scores[name]) / count)
         scores["density_se"] = math.nan
         real_fit = gaussian_fit(real)
-        scores["fid"], scores["fid_se"] = bootstrap(lambda f: gaussian_w2_squared(*real_fit, *gaussian_fit(f)), fake, rng)
+        scores["fid"], scores["fid_se"] = bootstrap(lambda f: gaussian_w2_squared(*real_fit, *gaussian_fit(f)), rng, fake)
         power = spectrum.power_maps(synthetic)
         real_profile = spectrum.radial_average(reference["power"])[1]
         real_share = spectrum.high_frequency_share(reference["power"])
@@ -504,7 +503,7 @@ class GANModel:
             "high_freq_ratio": lambda p: spectrum.high_frequency_share(p.mean(0)) / real_share,
         }
         for name, statistic in spectral.items():
-            scores[name], scores[f"{name}_se"] = bootstrap(statistic, power, rng)
+            scores[name], scores[f"{name}_se"] = bootstrap(statistic, rng, power)
         scores.update(g_loss=fitted.g_loss, g_loss_se=math.nan, d_loss=fitted.d_loss, d_loss_se=math.nan)
         metrics = {name: np.array([float(value)]) for name, value in scores.items()}
         grid = synthetic[: self.grid_count].numpy().astype(np.float64)
@@ -520,14 +519,10 @@ class GANModel:
             state = {"kind": "model", "architecture": self.architecture,
                      "losses": torch.tensor([obj.g_loss, obj.d_loss], dtype=torch.float64),
                      "generator": {k: v.cpu() for k, v in obj.generator.state_dict().items()}}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        runs.atomic_write_bytes(path, buffer.getvalue())
+        runs.write_torch_state(path, state)
 
     def load(self, path: str) -> FittedGAN | Images:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("kind") not in ("images", "model"):
-            raise ValueError(f"{path}: not a GAN checkpoint")
+        state = runs.read_torch_state(path, ("images", "model"), "GAN")
         if state["kind"] == "images":
             return Images(state["images"])
         if state.get("architecture") != self.architecture:
@@ -542,14 +537,6 @@ def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-
-
-def bootstrap(statistic: Callable[[np.ndarray], float], rows: np.ndarray, rng: np.random.Generator,
-              replicates: int = BOOTSTRAP_REPLICATES) -> tuple[float, float]:
-    """statistic(rows) and its bootstrap standard error over rows resampled with replacement."""
-    value = float(statistic(rows))
-    draws = [float(statistic(rows[rng.integers(len(rows), size=len(rows))])) for _ in range(replicates)]
-    return value, float(np.std(draws, ddof=1))
 
 
 def pixel_pca(images: torch.Tensor, dim: int) -> Callable[[torch.Tensor], np.ndarray]:
