@@ -1,4 +1,5 @@
-# `make figures`: set up .venv (if missing) and regenerate every figure at the default preset.
+# `make figures`: set up .venv (if missing), compute every chain in parallel (`madlib run`, one one-thread worker
+#                 process per core), then regenerate every figure from the store at the default preset.
 # `make test`:    same set-up, then unit tests and nbval over every notebook at the smoke preset.
 PYTHON ?= python3
 VENV   := .venv
@@ -17,7 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $(STAMP)
 
+JOBS   ?=
 figures: $(STAMP)
+	$(BIN)/madlib run --preset $(PRESET) $(if $(JOBS),--jobs $(JOBS))
 	$(BIN)/madlib figures --preset $(PRESET)
 
 # The tests use a throw-away run store and write smoke figures under build/smoke/ only.

@@ -204,7 +204,8 @@ def check_fig31(df: pd.DataFrame, lam_panel: float = 1.0, p_panel: float | None 
              for r in left[~np.isclose(left["p_real"], 1.0)].itertuples() if r.n in full.index]
     checks.append(Check("lam=1: WD is larger when p < 1 than with p = 1, at every n", min(above) > Z_DIFFERENT,
                         f"smallest z of WD(p<1) - WD(p=1): {min(above):.1f}"))
-    p_panel = p_panel if p_panel is not None else float(wd["p_real"].min())
+    if p_panel is None:  # the right panel's real fraction: the data's p_fixed column (gaussian_studies.fig31)
+        p_panel = float(df["p_fixed"].iloc[0]) if "p_fixed" in df else float(wd["p_real"].min())
     right = wd[np.isclose(wd["p_real"], p_panel)]
     slopes = {lam: _end_slope(g) for lam, g in right.groupby("lam")}
     text = ", ".join(f"lam={k:g}: {v[0]:.3f}±{v[1]:.3f}" for k, v in sorted(slopes.items()))
@@ -292,8 +293,11 @@ def check_fig05(df: pd.DataFrame) -> list[Check]:
 
 
 def _relative_drop(df: pd.DataFrame, metric: str, lam: float, upto: float = np.inf) -> tuple[float, float]:
-    """last / first of a metric (last: at most generation ``upto``) and its SE (delta method)."""
+    """last / first of a metric (last: at most generation ``upto``) and its SE (delta method); NaN when the first
+    value is 0 (no ratio: a check on it does not hold)."""
     (a, sa), (b, sb) = _ends(df, metric, lam, upto)
+    if a == 0:
+        return float("nan"), float("nan")
     ratio = b / a
     return ratio, abs(ratio) * float(np.hypot(sa / a, sb / max(abs(b), 1e-12)))
 
@@ -319,7 +323,11 @@ def _fig06_checks(df: pd.DataFrame) -> list[Check]:
     ]
 
 
-def check_fig07(df: pd.DataFrame, lam: float = 0.8, compare_lam: float = 1.0) -> list[Check]:
+def check_fig07(df: pd.DataFrame, lam: float | None = None, compare_lam: float | None = None) -> list[Check]:
+    """lam: the biased chain (default: the smallest lam in the table); compare_lam: the other (default: the
+    largest)."""
+    lam = float(df["lam"].min()) if lam is None else lam
+    compare_lam = float(df["lam"].max()) if compare_lam is None else compare_lam
     z_kept, kept_text = _change(df, "class_separation", lam, +1)
     (_, _), (sep_b, se_b) = _ends(df, "class_separation", lam)
     (_, _), (sep_1, se_1) = _ends(df, "class_separation", compare_lam)
@@ -438,13 +446,17 @@ def check_fig23(df: pd.DataFrame) -> list[Check]:
 
 # Fig. 17 -----------------------------------------------------------------------------------------------------------
 # The tail measure is the share of samples with |x1| beyond P_r's 99th percentile of |x1| (the far ends of the
-# banana's arms; 0.01 under P_r). Its SE is binomial (one chain) or between chains (several), as flow_studies
-# writes it. (The share outside P_r's 99% highest-density region, tail_r2, also counts samples that leave the ridge
-# sideways, which is not a tail of P_r; the figure shows it, the claim does not use it.)
+# banana's arms; 0.01 under P_r). Its SE is binomial (one chain) or between chains (several, never below the
+# binomial SE of their mean), as chains.run_chains writes it. (The share outside P_r's 99% highest-density region,
+# tail_r2, also counts samples that leave the ridge sideways, which is not a tail of P_r; the figure shows it, the
+# claim does not use it.)
 def _kept_share(df: pd.DataFrame, metric: str, lam: float) -> tuple[float, float]:
     """last / first of a metric and its delta-method SE, sqrt((sb/a)^2 + (b sa / a^2)^2), which stays positive when
-    the last value is 0."""
+    the last value is 0. NaN when generation 1 has no tail at all (nothing to keep: the share is undefined, and a
+    comparison with it fails)."""
     (a, sa), (b, sb) = _ends(df, metric, lam)
+    if not a > 0:
+        return float("nan"), float("nan")
     return b / a, float(np.hypot(sb / a, b * sa / a**2))
 
 
@@ -461,10 +473,11 @@ def check_fig17(df: pd.DataFrame, metric: str = "tail_x1") -> list[Check]:
     biased = [lam for lam in lams if lam < 1.0]
     z_faster = [_z(*kept[1.0], *kept[lam]) for lam in biased] if 1.0 in kept else []
     checks.append(Check("faster with lam < 1: a smaller share of generation 1's tail is left at the last generation",
-                        bool(z_faster) and min(z_faster) > Z_DIFFERENT,
+                        bool(z_faster) and float(np.min(z_faster)) > Z_DIFFERENT,  # a NaN z fails
                         "last/first tail share: " + ", ".join(f"lam={lam:g} {k:.3f}±{s:.3f}"
                                                              for lam, (k, s) in kept.items())
-                        + (f" (smallest z = {min(z_faster):.1f})" if z_faster else " (no lam = 1 and lam < 1 pair)")))
+                        + (f" (smallest z = {np.min(z_faster):.1f})" if z_faster
+                           else " (no lam = 1 and lam < 1 pair)")))
     return checks
 
 
@@ -557,10 +570,15 @@ def check(stem: str, df: pd.DataFrame, preset: str, **options) -> dict:
 
 
 def record(stem: str, result: dict, folder: Path) -> None:
+    """Set the figure's entry of <folder>/claims.json; a file lock makes concurrent notebooks' updates safe."""
+    from filelock import FileLock
+
     path = Path(folder) / "claims.json"
-    table = load(path)
-    table[stem] = result
-    atomic_write_bytes(path, (json.dumps(table, indent=1, sort_keys=True, default=_plain) + "\n").encode())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        table = load(path)
+        table[stem] = result
+        atomic_write_bytes(path, (json.dumps(table, indent=1, sort_keys=True, default=_plain) + "\n").encode())
 
 
 def _plain(value):

@@ -1,4 +1,4 @@
-"""Command line: `madlib figures`, `madlib claims`, `madlib clean`."""
+"""Command line: `madlib run` (compute the chains), `madlib figures` (run the notebooks), `madlib claims`, `madlib clean`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from madlib import claims, gallery, presets, runs
+from madlib import chains, claims, gallery, presets, runs
 
 NOTEBOOKS = presets.ROOT / "notebooks"
 BUILD = presets.ROOT / "build"
@@ -58,47 +58,89 @@ def write_back(executed: Path, stem: str) -> None:
     runs.atomic_write_bytes(target, (nbformat.writes(nb) + "\n").encode())
 
 
+# What the notebooks' kernels inherit: no tqdm bars (this command reports progress instead), no $MADLIB_PRESET (the
+# preset is passed as a parameter), and one thread for BLAS, OpenMP and torch, so that a figure's numbers (t-SNE
+# included) do not depend on the machine and several notebooks can run side by side.
+KERNEL_ENVIRONMENT = {"MADLIB_PROGRESS": "0", "MADLIB_PRESET": None, "OMP_NUM_THREADS": "1",
+                      "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 @contextlib.contextmanager
 def kernel_environment():
-    """What the notebooks' kernels inherit: no tqdm bars (this loop reports progress instead) and no
-    $MADLIB_PRESET (the preset is passed as a parameter). The caller's environment is restored afterwards."""
-    saved = {key: os.environ.get(key) for key in ("MADLIB_PROGRESS", "MADLIB_PRESET")}
-    os.environ["MADLIB_PROGRESS"] = "0"
-    os.environ.pop("MADLIB_PRESET", None)
+    """Set KERNEL_ENVIRONMENT (None: unset) for the kernels started inside; restore the caller's environment after."""
+    saved = {key: os.environ.get(key) for key in KERNEL_ENVIRONMENT}
     try:
+        for key, value in KERNEL_ENVIRONMENT.items():
+            _set_env(key, value)
         yield
     finally:
         for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+            _set_env(key, value)
 
 
-def figures(preset: str, only: list[str] | None) -> int:
+def _set_env(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
+
+
+def figures(preset: str, only: list[str] | None, jobs: int | None = 1) -> int:
     with kernel_environment():
-        return _run_figures(preset, select(only))
+        return _run_figures(preset, select(only), jobs)
 
 
-def _run_figures(preset: str, stems: list[str]) -> int:
-    timings = []
-    for i, stem in enumerate(stems, 1):
-        print(f"[{i}/{len(stems)}] {stem} ({preset}) ...", flush=True)
-        start = time.time()
+def _run_one(stem: str, preset: str) -> float:
+    """Execute one notebook (and keep its default outputs); return its time; raise papermill's error."""
+    start = time.time()
+    executed = run_notebook(stem, preset)
+    if preset == "default":
+        write_back(executed, stem)
+    return time.time() - start
+
+
+def _run_figures(preset: str, stems: list[str], jobs: int = 1) -> int:
+    """Run the notebooks, `jobs` at a time (each in its own kernel process), in the paper's order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = chains.worker_count(jobs)
+    start = time.time()
+    timings, failed = {}, []
+
+    def one(stem: str) -> None:
+        if failed:
+            return  # after a failure, start no further notebook
         try:
-            executed = run_notebook(stem, preset)
+            timings[stem] = _run_one(stem, preset)
         except Exception as error:  # papermill's error carries the failing cell's traceback
+            failed.append(stem)
             print(f"FAILED: {stem}: {type(error).__name__}: {error}", file=sys.stderr)
             print(f"the executed copy is {BUILD / preset / (stem + '.ipynb')}", file=sys.stderr)
-            return 1
-        if preset == "default":
-            write_back(executed, stem)
-        timings.append((stem, time.time() - start))
-        print(f"      done in {timings[-1][1]:.0f} s", flush=True)
+            return
+        print(f"[{len(timings)}/{len(stems)}] {stem} ({preset}) done in {timings[stem]:.0f} s", flush=True)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, stems))
+    if failed:
+        return 1
     if preset != "smoke":
         print(f"gallery: {gallery.write(preset)}")
-    print("\n".join(f"{t:7.0f} s  {s}" for s, t in timings))
-    print(f"{sum(t for _, t in timings):7.0f} s  total")
+    print("\n".join(f"{timings[s]:7.0f} s  {s}" for s in stems))
+    print(f"{sum(timings.values()):7.0f} s  notebooks' total; {time.time() - start:.0f} s wall time on {jobs} job(s)")
+    return 0
+
+
+def run_chains(preset: str, only: list[str] | None, jobs: int | None, scheduler: str | None) -> int:
+    """Compute every chain the selected figures read (each store key once, longest first), in parallel."""
+    stems = select(only)
+    planned = [chain for stem in stems for chain in chains.plan(stem, preset)]
+    todo = chains.unique(planned)
+    where = f"scheduler {scheduler}" if scheduler else f"{chains.worker_count(jobs)} one-thread worker process(es)"
+    print(f"{len(todo)} distinct chains for {len(stems)} figure(s) at preset {preset}, on {where}; store "
+          f"{runs.store_path()}", flush=True)
+    start = time.time()
+    chains.compute(todo, jobs=jobs, scheduler=scheduler, progress=True)
+    print(f"{len(todo)} chains ready in {time.time() - start:.0f} s", flush=True)
     return 0
 
 
@@ -117,15 +159,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="madlib", description="Reproduce the figures of 'Self-Consuming "
                                      "Generative Models Go MAD'.")
     sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="compute every chain the figures read, in parallel (before `madlib figures`)")
+    run.add_argument("--preset", choices=presets.PRESETS, default="default")
+    run.add_argument("--only", nargs="+", metavar="FIGURE", help="e.g. fig10 fig11 S1 (default: all)")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="local worker processes, one thread each (default: the number of cores)")
+    run.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="run on Dask instead: 'local' (a LocalCluster of --jobs workers) or tcp://host:8786")
     fig = sub.add_parser("figures", help="run the figure notebooks with papermill and refresh paper_figures/")
     fig.add_argument("--preset", choices=presets.PRESETS, default="default")
     fig.add_argument("--only", nargs="+", metavar="FIGURE", help="e.g. fig10 fig11 S1 (default: all)")
+    fig.add_argument("--jobs", type=int, default=None,
+                     help="notebooks run side by side, one thread each (default: the number of cores)")
     cl = sub.add_parser("claims", help="print the claims table (the paper's claim, our verdict, the evidence)")
     cl.add_argument("--preset", choices=presets.PRESETS, default="default")
     sub.add_parser("clean", help="empty the run store")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_chains(args.preset, args.only, args.jobs, args.scheduler)
     if args.command == "figures":
-        return figures(args.preset, args.only)
+        return figures(args.preset, args.only, args.jobs)
     if args.command == "claims":
         return claims_table(args.preset)
     print(f"emptied {runs.clean()}")

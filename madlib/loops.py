@@ -76,6 +76,7 @@ class LoopSpec:
     seed: int = 0
 
     def __post_init__(self):
+        _plain_scalars(self)
         if self.p_real is not None or self.n is not None:
             _resolve_real_fraction(self)
         validate(self)
@@ -84,14 +85,53 @@ class LoopSpec:
         return dataclasses.asdict(self)
 
 
+INT_FIELDS = ("generations", "n_ini", "n_r", "n_s", "memory", "n", "seed")
+REAL_FIELDS = ("lam", "p_real")
+
+
+def _plain_scalars(spec: LoopSpec) -> None:
+    """Store numpy scalars as plain Python ones, so that spec.asdict() (the run key) is JSON and stable.
+
+    Integer fields take numpy integers, lam and p_real numpy reals (a float32 becomes the shortest decimal that
+    reads back as it, so np.float32(0.8) and 0.8 give the same run), accumulate numpy bools. Other types are left
+    alone for validate to reject.
+    """
+    for name in INT_FIELDS:
+        value = getattr(spec, name)
+        if isinstance(value, np.integer):
+            object.__setattr__(spec, name, int(value))
+    for name in REAL_FIELDS:
+        value = getattr(spec, name)
+        if isinstance(value, np.integer):
+            object.__setattr__(spec, name, int(value))
+        elif isinstance(value, np.floating):
+            object.__setattr__(spec, name, float(value) if value.itemsize >= 8 else float(str(value)))
+    if isinstance(spec.accumulate, np.bool_):
+        object.__setattr__(spec, "accumulate", bool(spec.accumulate))
+
+
 def _resolve_real_fraction(spec: LoopSpec) -> None:
+    """The real-fraction form: n_r = round(p_real * n) real and n_s = n - n_r synthetic samples per generation.
+
+    An explicit n_r or n_s is allowed only when it equals what p_real and n give (dataclasses.replace re-passes the
+    derived sizes along with p_real and n).
+    """
     if spec.p_real is None or spec.n is None:
         raise ValueError("p_real and n: give both (the real-fraction form) or neither")
-    if not 0.0 <= spec.p_real <= 1.0:
-        raise ValueError(f"p_real: must lie in [0, 1], got {spec.p_real}")
+    _require_unit("p_real", spec.p_real, "the real fraction")
+    _require_int("n", spec.n, 0, "the total number of samples per generation of the real-fraction form")
     n_r = int(round(spec.p_real * spec.n))
-    object.__setattr__(spec, "n_r", n_r)
-    object.__setattr__(spec, "n_s", int(spec.n) - n_r)
+    derived = {"n_r": n_r, "n_s": spec.n - n_r}
+    for name, value in derived.items():
+        given = getattr(spec, name)
+        if given != 0 and given != value:
+            _require_int(name, given, 0)
+            raise ValueError(
+                f"{name}: the real-fraction form (p_real={spec.p_real}, n={spec.n}) sets n_r = {n_r} and "
+                f"n_s = {spec.n - n_r}, but {name} = {given} was given as well; give either p_real and n or n_r and "
+                f"n_s (to change p_real or n of a spec with dataclasses.replace, also pass n_r=0, n_s=0)"
+            )
+        object.__setattr__(spec, name, value)
 
 
 def validate(spec: LoopSpec) -> None:
@@ -104,8 +144,10 @@ def validate(spec: LoopSpec) -> None:
     _require_int("n_s", spec.n_s, 0)
     _require_int("memory", spec.memory, 1)
     _require_int("seed", spec.seed, 0)
-    if not (isinstance(spec.lam, (int, float)) and 0.0 <= spec.lam <= 1.0):
-        raise ValueError(f"lam: the sampling bias must lie in [0, 1] (1 = unbiased); got {spec.lam!r}")
+    _require_unit("lam", spec.lam, "the sampling bias", " (1 = unbiased)")
+    if not isinstance(spec.accumulate, (bool, np.bool_)):
+        raise ValueError(f"accumulate: must be True or False (keep earlier synthetic sets or not); "
+                         f"got {spec.accumulate!r}")
     if spec.variant == "fully_synthetic" and spec.n_s < 2 and spec.generations > 1:
         raise ValueError(f"n_s: a fully synthetic loop trains on synthetic data only, so n_s >= 2; got {spec.n_s}")
     if spec.variant != "fully_synthetic" and spec.n_r + spec.n_s < 2 and spec.generations > 1:
@@ -118,6 +160,13 @@ def _require_int(field: str, value, minimum: int, why: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         reason = f" ({why})" if why else ""
         raise ValueError(f"{field}: must be an integer >= {minimum}{reason}; got {value!r}")
+
+
+def _require_unit(field: str, value, what: str, note: str = "") -> None:
+    """A real number in [0, 1] (Python or numpy; not a bool, not NaN)."""
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not (real and 0.0 <= value <= 1.0):
+        raise ValueError(f"{field}: {what} must be a number in [0, 1]{note}; got {value!r}")
 
 
 def generation_rng(seed: int, generation: int, purpose: int) -> np.random.Generator:

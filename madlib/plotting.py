@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 
-from madlib import presets
+from madlib import presets, tidy
 from madlib.runs import atomic_write_bytes
 
 PALETTE = "viridis"
@@ -41,7 +41,10 @@ def metric_lines(ax, df: pd.DataFrame, metric: str, hue: str, label_fmt: str = "
 
 
 # Fig. S1 -----------------------------------------------------------------------------------------------------------
-def figS1(df: pd.DataFrame, walks: pd.DataFrame):
+def figS1(result: tidy.FigureData):
+    """A few replicates' random walks of the mean (frame ``walks``), E[tr Sigma_t] against lam^(t-1) tr Sigma_1, and
+    the collapse of log tr Sigma_t, per (lam, n_s)."""
+    df, walks = result.data, result.frames["walks"]
     style()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     lam0, ns0 = walks["lam"].max(), walks["n_s"].min()
@@ -69,6 +72,7 @@ def figS1(df: pd.DataFrame, walks: pd.DataFrame):
     axes[2].set(title="collapse: E[log tr Sigma_t] - log tr Sigma_1", xlabel="generation t", ylabel="log ratio")
     axes[2].legend(fontsize=8)
     fig.tight_layout()
+    _caption(fig, result.caption)
     return fig
 
 
@@ -107,8 +111,12 @@ def _arrow(ax, start, end, color, label="", above=True):
 
 
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
-def fig10(df: pd.DataFrame, ddpm_df: pd.DataFrame | None = None, ddpm_caption: str = ""):
-    """Gaussian panels (WD, one per lam) and, when given, the MNIST DDPM panel (FID, one line per n_ini)."""
+def fig10(result: tidy.FigureData):
+    """Gaussian panels (WD, one per lam; rows with model "Gaussian") and, when the data has them, the MNIST DDPM panel
+    (FID, one line per n_ini; model "DDPM")."""
+    df = result.data[result.data["model"] == "Gaussian"]
+    ddpm_df = result.data[result.data["model"] == "DDPM"]
+    ddpm_df = ddpm_df if len(ddpm_df) else None
     style()
     lams = sorted(df["lam"].unique(), reverse=True)
     panels = len(lams) + (ddpm_df is not None)
@@ -123,7 +131,7 @@ def fig10(df: pd.DataFrame, ddpm_df: pd.DataFrame | None = None, ddpm_caption: s
         ax.set(title="MNIST DDPM fresh data loop", ylabel="FID (LeNet features)")
         ax.legend()
     fig.tight_layout()
-    _caption(fig, ddpm_caption)
+    _caption(fig, result.caption)
     return fig
 
 
@@ -190,19 +198,100 @@ def tsne_panels(points: pd.DataFrame, scores: pd.DataFrame, title: str = "", cap
     return fig
 
 
-def sample_grids(grids: dict[int, np.ndarray], title: str = "", caption: str = ""):
-    """One mosaic per generation: a row per class, its samples side by side (white ink on black)."""
+SHORT_LABELS = {"fid": "FID", "recall": "recall", "precision": "precision", "class_spread": "spread",
+                "lenet_agreement": "LeNet agrees"}
+
+
+def sample_grids(grids: dict[int, np.ndarray], title: str = "", caption: str = "", numbers: pd.DataFrame | None = None):
+    """One mosaic per generation: a row per class, its samples side by side (white ink on black). ``numbers`` (one
+    row per generation: ``generation`` and metric columns, as ddpm_studies.numbers makes) are written under each
+    generation's samples."""
     style()
-    fig, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), 3.6 if numbers is None else 3.8), squeeze=False)
     for ax, (generation, grid) in zip(axes[0], sorted(grids.items())):
         rows = [np.concatenate(list(np.nan_to_num(row, nan=-1.0)), axis=1) for row in grid]
         ax.imshow(np.concatenate(rows, axis=0), cmap="gray", vmin=-1, vmax=1)
         ax.set(title=f"generation {generation}", xticks=[], yticks=[])
+        ax.set_xlabel(_numbers_text(numbers, generation), fontsize=9)
         ax.grid(False)
     fig.suptitle(title)
     fig.tight_layout()
     _caption(fig, caption)
     return fig
+
+
+def _numbers_text(numbers: pd.DataFrame | None, generation: int) -> str:
+    """One generation's row of ``numbers`` as "<label> <value>, ..." ('' without one)."""
+    if numbers is None:
+        return ""
+    row = numbers[numbers["generation"] == generation]
+    metrics = [c for c in numbers.columns if c != "generation" and not c.endswith("_se")]
+    if row.empty:
+        return ""
+    return ", ".join(f"{SHORT_LABELS.get(m, m)} {float(row[m].iloc[0]):.3g}" for m in metrics)
+
+
+def _model_rows(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A tidy table's rows by its ``model`` column, in order (one unlabelled row without that column)."""
+    if "model" not in df or df["model"].isna().all():
+        return {"": df}
+    return {name: rows for name, rows in df.groupby("model", sort=False)}
+
+
+def fig04(result: tidy.FigureData):
+    """Fig. 4: FID, precision and recall of the lam = 1 fully synthetic loop, a row per model (DDPM, GAN)."""
+    return score_rows(_model_rows(result.data), title="Fully synthetic loop, lam = 1", caption=result.caption)
+
+
+def fig06(result: tidy.FigureData):
+    """Fig. 6: as Fig. 4 with the biased chains beside the lam = 1 ones."""
+    return score_rows(_model_rows(result.data), title="Fully synthetic loop with sampling bias",
+                      caption=result.caption)
+
+
+def _tsne_figure(result: tidy.FigureData):
+    points = result.frames["tsne"]
+    lam = float(points["lam"].iloc[0])
+    return tsne_panels(points, result.data, title=f"t-SNE of LeNet features, DDPM fully synthetic loop, lam = {lam:g}",
+                       caption=result.caption)
+
+
+def fig05(result: tidy.FigureData):
+    """Fig. 5: t-SNE maps of the lam = 1 chain and its class separation."""
+    return _tsne_figure(result)
+
+
+def fig07(result: tidy.FigureData):
+    """Fig. 7: t-SNE maps of the biased chain; its class separation beside the unbiased chain's."""
+    return _tsne_figure(result)
+
+
+def fig09(result: tidy.FigureData):
+    """Fig. 9: FID, precision and recall of the synthetic augmentation loop, a line per lam."""
+    return score_panels(result.data, title="DDPM, synthetic augmentation loop", caption=result.caption)
+
+
+def fig16(result: tidy.FigureData):
+    """Fig. 16: every fully synthetic chain, with the class statistics."""
+    return score_panels(result.data, metrics=("fid", "precision", "recall", "class_separation", "class_spread"),
+                        title="DDPM, fully synthetic loop, every lam", caption=result.caption)
+
+
+def _ddpm_samples(result: tidy.FigureData):
+    grids = dict(zip((int(g) for g in result.arrays["grid_generations"]), result.arrays["grids"]))
+    lam = float(result.data["lam"].iloc[0])
+    return sample_grids(grids, title=f"DDPM samples, lam = {lam:g}", caption=result.caption,
+                        numbers=result.frames.get("numbers"))
+
+
+def fig26(result: tidy.FigureData):
+    """Fig. 26: samples of the lam = 1 chain at the shown generations, LeNet agreement and FID under each."""
+    return _ddpm_samples(result)
+
+
+def fig27(result: tidy.FigureData):
+    """Fig. 27: samples of the biased chain at the shown generations, class spread and recall under each."""
+    return _ddpm_samples(result)
 
 
 def mosaic(images: np.ndarray) -> np.ndarray:
@@ -229,7 +318,7 @@ def _show_images(ax, images: np.ndarray, title: str) -> None:
 
 
 def image_mosaics(grids: dict[int, np.ndarray], title: str = "", caption: str = ""):
-    """One mosaic of unconditional samples per generation (the GAN sample figures 18-25 and 28-29)."""
+    """One mosaic of unconditional samples per generation."""
     style()
     fig, axes = plt.subplots(1, len(grids), figsize=(3.2 * len(grids), 3.6), squeeze=False)
     for ax, (generation, grid) in zip(axes[0], sorted(grids.items())):
@@ -240,11 +329,30 @@ def image_mosaics(grids: dict[int, np.ndarray], title: str = "", caption: str = 
     return fig
 
 
-def fingerprint_panels(grids: dict[int, np.ndarray], spectra: pd.DataFrame, scores: pd.DataFrame, title: str = "",
-                       caption: str = ""):
+# GAN figures (1, 8, 13, 18-25, 28-29) ---------------------------------------------------------------------------------
+def _gan_grids(result: tidy.FigureData) -> dict[int, np.ndarray]:
+    """The sample grid of each shown generation (arrays ``shown`` and ``grids`` of a GAN sample figure)."""
+    return {int(g): grid for g, grid in zip(result.arrays["shown"], result.arrays["grids"])}
+
+
+def _gan_loop(data: pd.DataFrame) -> str:
+    """'fully synthetic loop, lam = 1' or 'growing synthetic pool, lam = 1' from a one-chain GAN table."""
+    variant = data["variant"].iloc[0]
+    loop = "growing synthetic pool" if variant == "synthetic_augmentation" else variant.replace("_", " ") + " loop"
+    return f"{loop}, lam = {float(data['lam'].iloc[0]):g}"
+
+
+def gan_samples(result: tidy.FigureData):
+    """Figs. 18-22, 23-25 and 28-29: one mosaic of random samples per shown generation, their scores below."""
+    return image_mosaics(_gan_grids(result), title=f"GAN analogue, {_gan_loop(result.data)}: random samples",
+                         caption=result.caption)
+
+
+def fig01(result: tidy.FigureData):
     """Fig. 1: sample mosaics per shown generation (top); below, the radially averaged power spectra of those
     generations against the real images', and the fingerprint statistics over all generations."""
     style()
+    grids, spectra, scores = _gan_grids(result), result.frames["spectra"], result.data
     columns = max(len(grids), 3)
     fig = plt.figure(figsize=(3.2 * columns, 7.4))
     top = fig.add_gridspec(2, columns, height_ratios=[1.0, 1.0])
@@ -269,14 +377,33 @@ def fingerprint_panels(grids: dict[int, np.ndarray], spectra: pd.DataFrame, scor
         ax.set(ylabel=SCORE_LABELS.get(metric, metric))
         if metric == "high_freq_ratio":
             ax.axhline(1.0, color="k", linestyle=":", linewidth=1)
-    fig.suptitle(title)
-    _caption(fig, caption)
+    fig.suptitle(f"GAN analogue, {_gan_loop(scores)}: samples and spectral fingerprint")
+    _caption(fig, result.caption)
     return fig
 
 
+def fig08(result: tidy.FigureData):
+    """Fig. 8: FID, precision and recall of the growing-pool loop and the fully synthetic loop."""
+    lam = ", ".join(f"{v:g}" for v in sorted(result.data["lam"].unique()))
+    return score_panels(result.data, hue="variant", caption=result.caption,
+                        title=f"GAN analogue: growing synthetic pool vs fully synthetic, lam = {lam}")
+
+
+def fig13(result: tidy.FigureData):
+    """Fig. 13: FID, precision and recall of the WGAN-GP's fully synthetic loop."""
+    lam = ", ".join(f"{v:g}" for v in sorted(result.data["lam"].unique()))
+    return score_panels(result.data, title=f"WGAN-GP, fully synthetic loop, lam = {lam}", caption=result.caption)
+
+
 # Figs. 11 and 12 ---------------------------------------------------------------------------------------------------
-def admissibility_map(df: pd.DataFrame, row: str, title: str, thresholds: dict | None = None):
-    """n_e / n_r over (row, n_s): blue where synthetic data helps (n_e >= n_r), red where it hurts."""
+def admissibility_map(result: tidy.FigureData):
+    """Figs. 11 and 12: n_e / n_r over (row, n_s), blue where synthetic data helps (n_e >= n_r), red where it hurts,
+    with the edge of the admissible region (frame ``edge``: its first column names the row setting, n_r or lam)."""
+    df, edge = result.data, result.frames["edge"]
+    row = edge.columns[0]
+    fixed = "lam" if row == "n_r" else "n_r"
+    title = f"n_e / n_r, Gaussian fresh data loop, {fixed}={df[fixed].iloc[0]:g}"
+    thresholds = dict(zip(edge[row], edge["largest_admissible_n_s"]))
     style()
     table = df[df["metric"] == "n_e_over_n_r"].pivot(index=row, columns="n_s", values="mean")
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(table) + 2.5))
@@ -297,6 +424,7 @@ def admissibility_map(df: pd.DataFrame, row: str, title: str, thresholds: dict |
     if thresholds:
         _threshold_line(ax, table, thresholds)
     fig.tight_layout()
+    _caption(fig, result.caption)
     return fig
 
 
@@ -305,7 +433,7 @@ def _threshold_line(ax, table: pd.DataFrame, thresholds: dict):
     cols = np.log(table.columns.to_numpy(float))
     xs, ys = [], []
     for i, key in enumerate(table.index):
-        t = thresholds.get(key, np.nan)
+        t = next((v for k, v in thresholds.items() if np.isclose(k, key)), np.nan)
         x = table.shape[1] if np.isinf(t) else (0 if t <= 0 else np.interp(np.log(t), cols, np.arange(len(cols))) + 0.5)
         xs += [x, x]
         ys += [i, i + 1]
@@ -314,7 +442,9 @@ def _threshold_line(ax, table: pd.DataFrame, thresholds: dict):
 
 
 # Fig. 30 -----------------------------------------------------------------------------------------------------------
-def fig30(df: pd.DataFrame):
+def fig30(result: tidy.FigureData):
+    """n_e / n_r against the memory K (+-2 SE)."""
+    df = result.data
     style()
     rows = df[df["metric"] == "n_e_over_n_r"].sort_values("memory")
     fig, ax = plt.subplots(figsize=(6, 4.2))
@@ -324,11 +454,16 @@ def fig30(df: pd.DataFrame):
     ax.set(xlabel="memory K (synthetic data from the last K models)", ylabel="n_e / n_r",
            title=f"Gaussian fresh data loop, n_r={n_r:g}, n_s={n_s:g}, lam={lam:g}")
     fig.tight_layout()
+    _caption(fig, result.caption)
     return fig
 
 
 # Fig. 31 -----------------------------------------------------------------------------------------------------------
-def fig31(df: pd.DataFrame, p_fixed: float):
+def fig31(result: tidy.FigureData):
+    """Limit WD against n: several real fractions p at lam = 1 (left), several lam at p = p_fixed (right; the data's
+    ``p_fixed`` column)."""
+    df = result.data
+    p_fixed = float(df["p_fixed"].iloc[0])
     style()
     wd = df[df["metric"] == "wd_limit"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
@@ -343,6 +478,7 @@ def fig31(df: pd.DataFrame, p_fixed: float):
         ax.legend()
     axes[0].set_ylabel("limit WD to P_r")
     fig.tight_layout()
+    _caption(fig, result.caption)
     return fig
 
 
@@ -367,13 +503,15 @@ def _density_panel(ax, points: pd.DataFrame, title: str, r2: float, color) -> No
     ax.tick_params(labelsize=7)
 
 
-def fig17(points: pd.DataFrame, df: pd.DataFrame, r2: float, real_range: float | None = None, title: str = "",
-          caption: str = ""):
+def fig17(result: tidy.FigureData, title: str = "Glow flow on the Rosenbrock density, fully synthetic loop"):
     """A row of sample panels per lam (real data, then the stored samples of each shown generation, on one common
     extent, with the boundary of P_r's 99% highest-density region dashed) beside three panels over generations:
     the tail share (|x1| beyond P_r's 99th percentile), the x1 range and the share outside P_r's 99% region (one
-    line per lam, +-2 SE bands; dotted: the value under P_r)."""
+    line per lam, +-2 SE bands; dotted: the value under P_r). Reads flow_studies.fig17's FigureData: data, frame
+    ``points``, arrays ``r2_tail`` and ``x1_range``, caption."""
     style()
+    points, df, caption = result.frames["points"], result.data, result.caption
+    r2, real_range = float(result.arrays["r2_tail"]), float(result.arrays["x1_range"])
     lams = sorted(points["lam"].dropna().unique(), reverse=True)
     shown = sorted(g for g in points["generation"].unique() if g > 0)
     columns = len(shown) + 1
@@ -408,40 +546,44 @@ GMM_LABELS = {"total_variance": "total variance (tr Cov)", "modal_variance": "av
               "recall": "recall (k=5)", "modes_covered": "modes covered (of 25)"}
 
 
-def gmm_densities(df: pd.DataFrame, mode_means: np.ndarray, replicate: int = 0, caption: str = ""):
-    """Fig. 14: the fitted density (log scale) of one chain at each stored generation, with the real mode centres
-    and the fitted components' means (dot area proportional to weight) marked."""
-    from madlib.gmm_studies import fit_of
-    from madlib.models.gmm import density
-
+def gmm_densities(result: tidy.FigureData, replicate: int = 0):
+    """Fig. 14: the fitted density (log scale) of one chain at each shown generation, with the real mode centres
+    and the fitted components' means (dot area proportional to weight) marked. Reads gmm_studies.fig14's FigureData:
+    arrays ``density`` (chains, shown, y, x), ``grid_x``, ``grid_y``, ``shown``, ``mode_means``; frames
+    ``components`` and ``covered``; caption."""
     style()
-    shown = sorted(df.loc[df["metric"] == "weight", "generation"].unique())
-    own = df[(df["metric"] == "chain_modes_covered") & (df["replicate"] == replicate)]
-    covered = own.set_index("generation")["mean"]
+    arrays = result.arrays
+    shown, mode_means = [int(g) for g in arrays["shown"]], arrays["mode_means"]
+    components = result.frames["components"]
+    components = components[components["replicate"] == replicate]
+    own = result.frames["covered"]
+    covered = own[own["replicate"] == replicate].set_index("generation")["modes_covered"]
     fig, axes = plt.subplots(1, len(shown), figsize=(4.6 * len(shown), 4.6), squeeze=False)
-    x, y = np.meshgrid(np.linspace(-5.5, 5.5, 400), np.linspace(-5.5, 5.5, 400))
-    for ax, g in zip(axes[0], shown):
-        values = density(fit_of(df, int(g), replicate), x, y)
+    x, y = np.meshgrid(arrays["grid_x"], arrays["grid_y"])
+    for ax, g, values in zip(axes[0], shown, arrays["density"][replicate]):
         ax.pcolormesh(x, y, np.log10(np.maximum(values, 1e-6)), cmap="magma", vmin=-3, shading="auto",
                       rasterized=True)
         ax.scatter(mode_means[:, 0], mode_means[:, 1], s=40, facecolors="none", edgecolors="c", lw=1)
-        fit = fit_of(df, int(g), replicate)  # collapsed components are narrower than a pixel: mark them too
-        ax.scatter(fit.means[:, 0], fit.means[:, 1], s=600 * fit.weights, color="orange", alpha=0.8, lw=0)
-        ax.set(title=f"iteration {int(g)}: {covered.get(g, np.nan):g} of 25 modes covered",
+        fit = components[components["generation"] == g]  # collapsed components are narrower than a pixel: mark them
+        ax.scatter(fit["mean_x"], fit["mean_y"], s=600 * fit["weight"], color="orange", alpha=0.8, lw=0)
+        ax.set(title=f"iteration {g}: {covered.get(g, np.nan):g} of 25 modes covered",
                aspect="equal", xticks=[-4, -2, 0, 2, 4], yticks=[-4, -2, 0, 2, 4])
         ax.grid(False)
     axes[0][0].set_ylabel(f"chain {replicate}: log10 of the fitted density")
     fig.suptitle("Fitted GMM densities along a fully synthetic loop (cyan circles: the 25 real modes; orange dots: "
                  "the fitted components, area proportional to weight)")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    _caption(fig, caption)
+    _caption(fig, result.caption)
     return fig
 
 
-def gmm_diversity(df: pd.DataFrame, real: dict | None = None, caption: str = ""):
+def gmm_diversity(result: tidy.FigureData):
     """Fig. 15: total variance, average modal variance, recall and modes covered against the iteration (+-2 SE
-    bands between chains), with the real distribution's values (``real``: metric -> value) as dashed lines."""
+    bands between chains), with the real distribution's values (frame ``real``: metric, value) as dashed lines.
+    Reads gmm_studies.fig15's FigureData."""
     style()
+    df, caption = result.data, result.caption
+    real = dict(zip(result.frames["real"]["metric"], result.frames["real"]["value"])) if "real" in result.frames else {}
     metrics = ["total_variance", "modal_variance", "recall", "modes_covered"]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.9))
     for ax, metric in zip(axes, metrics):
@@ -479,7 +621,6 @@ def _metadata(ext: str) -> dict:
     return {"CreationDate": None} if ext == "pdf" else {"Software": None}
 
 
-def save_data(df: pd.DataFrame, stem: str, preset: str) -> None:
-    folder = presets.output_dir(preset) / "data"
-    atomic_write_bytes(folder / f"{stem}.csv", df.to_csv(index=False, float_format="%.6g").encode())
-
+def save_data(result: tidy.FigureData, stem: str, preset: str) -> None:
+    """The figure's data files (tidy CSV, further tables, arrays) under <output>/data/."""
+    result.save(presets.output_dir(preset) / "data", stem)

@@ -5,7 +5,8 @@
   paper as that allows; the Gaussian figures use the paper's own sizes.
 * ``paper``: the paper's settings where they are known, more replicates and generations otherwise.
 
-``resolve(figure, preset, **overrides)`` returns a validated copy of one figure's settings.
+``resolve(figure, preset, seed=None, overrides=None)`` returns a validated copy of one figure's settings (overrides: a dict,
+or a JSON or YAML string of one; nested dicts merge key by key).
 """
 
 from __future__ import annotations
@@ -88,31 +89,44 @@ GAN_GENERATIONS = {  # lam = 1 fully synthetic, lam = 0.7 fully synthetic, growi
 
 
 def _gan(preset: str, chains: list[str], lam_values: list[float], **settings) -> dict[str, Any]:
-    """Settings of GAN fully synthetic chains: the shared sizes, each chain's stored length, the model."""
+    """Settings of GAN fully synthetic chains: the shared sizes, each chain's stored length, the model. Its keys are
+    the arguments of gan_studies.fully_synthetic (and fully_synthetic_chains) but ``seed`` (given by `settings`, or by
+    the figure's own master seed), plus a GAN figure's own keys in `settings` (e.g. ``shown``)."""
     generations = [GAN_GENERATIONS[preset][c] for c in chains]
     return {**GAN_SIZES[preset], "lam_values": lam_values, "generations": generations, **settings,
             "model": copy.deepcopy(GAN_MODEL[preset])}
 
 
 def _gan_pool(preset: str, **settings) -> dict[str, Any]:
-    """Settings of the growing-pool chain of Figs. 8 and 28-29 (n_r = n_ini real images, lam = 1)."""
+    """Settings of the growing-pool chain of Figs. 8 and 28-29 (n_r = n_ini real images, lam = 1): the arguments of
+    gan_studies.growing_pool_chain but ``seed``, plus `settings`."""
     sizes = GAN_SIZES[preset]
     return {"generations": GAN_GENERATIONS[preset]["pool"], "n_r": sizes["n_ini"], "n_s": sizes["n_s"], **settings,
             "model": copy.deepcopy(GAN_MODEL[preset])}
 
 
 def _ddpm(preset: str, **settings) -> dict[str, Any]:
-    """Settings of a fully synthetic DDPM figure: the shared chain sizes, the model, the seed, and the figure's own
-    (a callable setting is evaluated at the preset, e.g. the GAN row's settings)."""
-    own = {key: value(preset) if callable(value) else value for key, value in settings.items()}
-    return {**DDPM_CHAIN[preset], **own, "seed": 0, "model": copy.deepcopy(DDPM_MODEL[preset])}
+    """Settings of a fully synthetic DDPM figure (the arguments of its ddpm_studies planner and build function): the
+    shared chain sizes, the model, the seed, and the figure's own."""
+    return {**DDPM_CHAIN[preset], **settings, "seed": 0, "model": copy.deepcopy(DDPM_MODEL[preset])}
 
 
 def _ddpm_figure(stem, number, title, claim, **settings) -> "Figure":
     return Figure(stem, number, title, claim, {p: _ddpm(p, **settings) for p in PRESETS})
 
-# The GMM chains that Figs. 14 and 15 share (same settings, so the run store computes them once). The paper gives no
-# sample size per iteration; 2000 per iteration loses modes visibly within its 2000 iterations (see Fig. 14).
+
+def _ddpm_gan_figure(stem, number, title, claim, lam_values, gan_chains, gan_lam_values) -> "Figure":
+    """Figs. 4 and 6: the DDPM chains (``ddpm``: ddpm_studies.fully_synthetic's arguments) and the GAN row's
+    (``gan``: gan_studies.fully_synthetic's, the chains of Figs. 1 and 23), one master seed."""
+    def settings(preset):
+        ddpm = {key: value for key, value in _ddpm(preset, lam_values=lam_values).items() if key != "seed"}
+        return {"ddpm": ddpm, "gan": _gan(preset, gan_chains, gan_lam_values), "seed": 0}
+
+    return Figure(stem, number, title, claim, {p: settings(p) for p in PRESETS})
+
+# The GMM chains that Figs. 14 and 15 share (the arguments of gmm_studies.gmm_chains; the same chains, so the run
+# store computes them once; Fig. 14 adds `shown`). The paper gives no sample size per iteration; 2000 per iteration
+# loses modes visibly within its 2000 iterations (see Fig. 14).
 GMM_CHAIN = {
     "smoke": dict(n_ini=400, n_s=400, generations=6, replicates=2, seed=0, model=dict(n_eval=300)),
     "default": dict(n_ini=2000, n_s=2000, generations=2000, replicates=3, seed=0, model=dict(n_eval=1000)),
@@ -146,11 +160,11 @@ FIGURES_LIST = [
     ),
     Figure("fig03_loops_schematic", "3", "The three autophagous loops and the sampling bias lam (schematic)", "",
            {p: {} for p in PRESETS}),
-    _ddpm_figure(
+    _ddpm_gan_figure(
         "fig04_ddpm_fully_synthetic", "4",
         "Conditional DDPM on MNIST, fully synthetic loop, lam = 1: FID, precision and recall over generations",
         "Without sampling bias the FID rises and both precision and recall fall over generations.",
-        lam_values=[1.0], gan=lambda p: _gan(p, ["unbiased"], [1.0]),
+        lam_values=[1.0], gan_chains=["unbiased"], gan_lam_values=[1.0],
     ),
     _ddpm_figure(
         "fig05_ddpm_tsne", "5",
@@ -158,11 +172,11 @@ FIGURES_LIST = [
         "The synthetic classes drift away from the real ones and merge into each other.",
         lam=1.0, shown=4,
     ),
-    _ddpm_figure(
+    _ddpm_gan_figure(
         "fig06_ddpm_biased", "6",
         "Conditional DDPM, fully synthetic loop with sampling bias: FID, precision and recall over generations",
         "With bias (guidance) precision does not decay, recall decays faster than at lam = 1, and the FID rises.",
-        lam_values=[0.5, 1.0], gan=lambda p: _gan(p, ["biased", "unbiased"], [0.7, 1.0]),
+        lam_values=[0.5, 1.0], gan_chains=["biased", "unbiased"], gan_lam_values=[0.7, 1.0],
     ),
     _ddpm_figure(
         "fig07_ddpm_tsne_biased", "7",
@@ -365,33 +379,160 @@ def default_preset() -> str:
     return os.environ.get("MADLIB_PRESET", "default")
 
 
-def resolve(figure: str, preset: str | None = None, **overrides) -> dict[str, Any]:
-    """One figure's settings at a preset, with overrides of existing settings; one clear error for bad input."""
+def resolve(figure: str, preset: str | None = None, seed: int | None = None, overrides: Any = None,
+            **more) -> dict[str, Any]:
+    """One figure's settings at a preset, with overrides of existing settings; one clear error for bad input.
+
+    `overrides` maps settings to new values: a dict, or a JSON or YAML string of one (papermill's
+    ``-p overrides '{"generations": 5}'`` passes a string). Keyword arguments (`more`) are further overrides. A group
+    of settings (a nested dict, e.g. ``{"ddpm": {"lam": 0.5}}``) is merged key by key, so only the keys given change;
+    every key must be a setting already, except inside a ``model`` group (model keyword arguments, checked by the
+    model's constructor). `seed`, when not None, replaces the figure's ``seed`` setting.
+    """
     if figure not in FIGURES:
         raise ValueError(f"figure: unknown {figure!r}; choose one of {', '.join(FIGURES)}")
     preset = preset or default_preset()
     if preset not in PRESETS:
         raise ValueError(f"preset: unknown {preset!r}; choose one of {', '.join(PRESETS)}")
+    changes = _parse_overrides(overrides)
+    for key, value in more.items():
+        if key in changes:
+            raise ValueError(f"{key}: given both in overrides ({changes[key]!r}) and as a keyword argument "
+                             f"({value!r}); give it once")
+        changes[key] = value
     settings = copy.deepcopy(FIGURES[figure].presets[preset])
-    for key, value in overrides.items():
-        if key not in settings:
-            raise ValueError(f"{key}: not a setting of {figure}; its settings are {', '.join(settings) or 'none'}")
-        settings[key] = value
+    if seed is not None:
+        if "seed" in changes:
+            raise ValueError(f"seed: given both as the seed argument ({seed!r}) and in overrides "
+                             f"({changes['seed']!r}); give it once (a notebook passes its `seed` parameter: set that, "
+                             f"e.g. papermill -p seed {changes['seed']!r})")
+        if "seed" not in settings:
+            raise ValueError(f"seed: {figure} has no seed setting (its settings are "
+                             f"{', '.join(settings) or 'none'}); leave seed as None")
+        changes["seed"] = seed
+    _merge(figure, settings, changes)
     _validate(figure, settings)
     return settings
 
 
-def _validate(figure: str, settings: dict[str, Any]) -> None:
+_OVERRIDES_HELP = ("pass a mapping of settings to new values (a dict, or a JSON or YAML string of one), or use "
+                   "papermill's -y form, e.g. papermill nb.ipynb out.ipynb -y 'overrides: {generations: 5}'")
+
+
+def _parse_overrides(overrides: Any) -> dict[str, Any]:
+    """`overrides` as a dict: None is no override; a string is read as JSON, else as YAML (when PyYAML is there)."""
+    from collections.abc import Mapping
+
+    if overrides is None:
+        return {}
+    parsed = overrides
+    if isinstance(overrides, str):
+        parsed = _parse_text(overrides)
+        if parsed is None:  # an empty string or a null
+            return {}
+    if not isinstance(parsed, Mapping):
+        raise ValueError(f"overrides: must be a mapping, got {type(parsed).__name__} {overrides!r}; {_OVERRIDES_HELP}")
+    bad = [key for key in parsed if not isinstance(key, str)]
+    if bad:
+        raise ValueError(f"overrides: setting names must be strings; got {bad}; {_OVERRIDES_HELP}")
+    return dict(parsed)
+
+
+def _parse_text(text: str) -> Any:
+    import json
+
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        json_error = error
+    try:
+        import yaml
+    except ImportError:
+        raise ValueError(f"overrides: cannot read {text!r} as JSON ({json_error}); {_OVERRIDES_HELP}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
+        problem += f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"overrides: cannot read {text!r} as JSON or YAML ({problem}); {_OVERRIDES_HELP}") from None
+
+
+def _merge(figure: str, settings: dict[str, Any], changes: dict[str, Any], path: str = "", free: bool = False) -> None:
+    """Apply `changes` to `settings` in place, merging nested groups key by key (`path`: the dotted prefix of
+    `settings`; `free`: inside a ``model`` group, where new keys are allowed)."""
+    from collections.abc import Mapping
+
+    for key, value in changes.items():
+        name = f"{path}{key}"
+        if key not in settings:
+            if free:
+                settings[key] = copy.deepcopy(value)
+                continue
+            group = f"its {path[:-1]} settings" if path else "its settings"
+            raise ValueError(f"{name}: not a setting of {figure}; {group} are {', '.join(settings) or 'none'}")
+        current = settings[key]
+        if isinstance(current, dict):
+            if not isinstance(value, Mapping):
+                example = next(iter(current), "...")
+                raise ValueError(f"{name}: a group of settings ({', '.join(current) or 'none'}); override keys inside "
+                                 f"it with a mapping, e.g. {{{key!r}: {{{example!r}: ...}}}}; got {value!r}")
+            _merge(figure, current, dict(value), name + ".", free or key == "model")
+        else:
+            settings[key] = copy.deepcopy(value)
+
+
+def _validate(figure: str, settings: dict[str, Any], path: str = "") -> None:
+    """Check the settings and, walking nested groups, theirs (named by dotted path, e.g. ddpm.window)."""
     for key, value in settings.items():
+        name = f"{path}{key}"
         values = value if isinstance(value, list) else [value]
-        if key.startswith("lam") or key.startswith("p_"):
-            bad = [v for v in values if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0)]
+        if isinstance(value, dict):
+            _validate(figure, value, name + ".")
+        elif key.startswith("lam") or key.startswith("p_"):
+            bad = [v for v in values if not _is_unit(v)]
             if bad:
-                raise ValueError(f"{key}: values must lie in [0, 1]; got {bad} in {figure}")
+                raise ValueError(f"{name}: values must be numbers in [0, 1]; got {bad} in {figure}")
         elif key in ("d", "replicates", "generations", "curve_replicates") or key.endswith("_values"):
-            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or v < 1]
+            bad = [v for v in values if not _is_int(v, 1)]
             if bad:
-                raise ValueError(f"{key}: values must be positive integers; got {bad} in {figure}")
+                raise ValueError(f"{name}: values must be positive integers; got {bad} in {figure}")
+        elif key == "seed" and not _is_int(value, 0):
+            raise ValueError(f"{name}: must be an integer >= 0; got {value!r} in {figure}")
+    if "window" in settings:
+        _validate_window(figure, settings, path)
+
+
+def _validate_window(figure: str, settings: dict[str, Any], path: str) -> None:
+    """`window` (the last generations a limit averages) lies in 1..generations of its own group (1..max_generations
+    in a limit rule)."""
+    window = settings["window"]
+    bound_key = next((k for k in ("generations", "max_generations") if k in settings), None)
+    bound = settings.get(bound_key)
+    if isinstance(bound, list):
+        bound = min(bound) if bound else None
+    if not _is_int(bound, 1):
+        bound = None
+    if not _is_int(window, 1) or (bound is not None and window > bound):
+        allowed = f"1..{bound} ({path}{bound_key} = {bound})" if bound is not None else ">= 1"
+        raise ValueError(f"{path}window: the number of last generations averaged must be an integer in {allowed}; "
+                         f"got {window!r} in {figure}")
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    """An integer (Python or numpy, not a bool) >= minimum."""
+    import numbers
+
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_unit(value: Any) -> bool:
+    """A real number (Python or numpy, not a bool, not NaN) in [0, 1]; numpy bools are not numbers.Real."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value <= 1.0
 
 
 def output_dir(preset: str) -> Path:

@@ -3,6 +3,10 @@ parameters (`lam`, `n_ini`, `n_r`, `n_s`, `memory`, `p_real`, `n`), then `genera
 
 from __future__ import annotations
 
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -61,3 +65,58 @@ def frame(rows: list[dict]) -> pd.DataFrame:
         if column not in df:
             df[column] = np.nan
     return df[SETTING_COLUMNS + VALUE_COLUMNS + [c for c in df.columns if c not in SETTING_COLUMNS + VALUE_COLUMNS]]
+
+
+@dataclass
+class FigureData:
+    """Everything a figure plots and a claim reads, so both can be rebuilt from files without the run store:
+
+    * ``data``: the tidy table (one row per setting x generation x metric) that the claim check reads;
+    * ``frames``: further tables (t-SNE points, sample coordinates, spectra, ...), by name;
+    * ``arrays``: plotted arrays (sample grids, ...), by name;
+    * ``caption``: the line under the figure saying what ran.
+
+    Saved as ``<folder>/<stem>.csv``, ``<folder>/<stem>_<name>.csv`` and ``<folder>/<stem>.npz`` (arrays and caption).
+    """
+
+    data: pd.DataFrame
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    caption: str = ""
+
+    def save(self, folder: str | os.PathLike, stem: str) -> list[Path]:
+        """Write every part (each file whole or not at all); return the paths."""
+        from madlib.runs import atomic_write_bytes
+
+        folder = Path(folder)
+        paths = [folder / f"{stem}.csv"]
+        atomic_write_bytes(paths[0], _csv(self.data))
+        for name, df in self.frames.items():
+            paths.append(folder / f"{stem}_{name}.csv")
+            atomic_write_bytes(paths[-1], _csv(df))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, caption=np.array(self.caption), **{f"array_{k}": np.asarray(v)
+                                                                      for k, v in self.arrays.items()})
+        paths.append(folder / f"{stem}.npz")
+        atomic_write_bytes(paths[-1], buffer.getvalue())
+        return paths
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike, stem: str) -> "FigureData":
+        """Read what save wrote."""
+        folder = Path(folder)
+        data = pd.read_csv(folder / f"{stem}.csv")
+        frames = {p.name[len(stem) + 1:-4]: pd.read_csv(p) for p in sorted(folder.glob(f"{stem}_*.csv"))}
+        with np.load(folder / f"{stem}.npz", allow_pickle=False) as z:
+            arrays = {k[len("array_"):]: z[k] for k in z.files if k.startswith("array_")}
+            caption = str(z["caption"])
+        return cls(data, frames, arrays, caption)
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False, float_format="%.6g").encode()
+
+
+def merge_models(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One tidy table of several models' rows, with their names in a ``model`` column (in the given order)."""
+    return pd.concat([df.assign(model=name) for name, df in frames.items()], ignore_index=True)

@@ -35,27 +35,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"shown": [1, 2, 3]} or {"model": {...}} (keyword arguments of madlib.models.gan.GANModel)
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": [1, 5, 9]}; with papermill: -y 'overrides: {shown: [1, 5, 9]}'
 
 # %%
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig01_gan_fingerprint"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = settings.pop("shown")
-data, histories = gan_studies.fully_synthetic(**settings)
-spectra = gan_studies.spectra(histories[1.0], shown, settings["model"])
-caption = gan_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.fingerprint_panels(gan_studies.grids(histories[1.0], shown), spectra, data,
-                                  title="GAN analogue, fully synthetic loop, lam = 1: samples and spectral fingerprint",
-                                  caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig01(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

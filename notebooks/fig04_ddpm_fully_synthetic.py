@@ -31,33 +31,29 @@
 # then n_s = 2,000 synthetic digits per generation, 10 generations), scored against the 1,000 held-out digits.
 # The `paper` preset runs the UNet on the full MNIST. **GAN row (an analogue):** the paper's second row is StyleGAN2
 # on FFHQ-128 (70k images); here it is the style-based GAN of Fig. 1 on the same digits (`default`: 4,000 `mnist-5k`
-# digits, n_s = 4,000, 9 generations), read from the run store when Fig. 1 has run.
+# digits, n_s = 4,000, 9 generations), the same chain as Fig. 1's (one run store entry).
+#
+# **Seeds.** Every chain's seed is derived from the master `seed` and the chain's setting, so the figures that show
+# a chain (this lam = 1 DDPM chain: Figs. 5, 16 and 26) read the same store entry.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"generations": 15}, {"model": {...}} (madlib.models.ddpm.DDPMModel) or {"gan": {...}}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"ddpm": {"generations": 15}}; with papermill: -y 'overrides: {...}'
 
 # %%
-import pandas as pd
-
-from madlib import claims, ddpm_studies, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig04_ddpm_fully_synthetic"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-gan_settings = settings.pop("gan")
-ddpm, _ = ddpm_studies.fully_synthetic(**settings)
-gan, _ = gan_studies.fully_synthetic(seed=seed, **gan_settings)
-data = pd.concat([ddpm.assign(model="DDPM"), gan.assign(model="GAN")], ignore_index=True)
-caption = (ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"]) + " GAN row: "
-           + gan_studies.describe(gan_settings["model"], n_ini=gan_settings["n_ini"], n_s=gan_settings["n_s"]))
-fig = plotting.score_rows({"DDPM": ddpm, "GAN": gan}, title="Fully synthetic loop, lam = 1", caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig04(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

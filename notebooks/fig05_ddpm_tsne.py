@@ -20,7 +20,8 @@
 # they were drawn for) are embedded together by one t-SNE, so positions compare across panels. t-SNE distorts
 # distances, so the last panel gives a number that does not depend on it: the class separation of the synthetic
 # features (silhouette score by class, 1 = tight separate classes, 0 = merged) at every generation, +-2 bootstrap SE.
-# It reads the chain of Fig. 4 from the run store.
+# It reads the chain of Fig. 4 from the run store. The t-SNE's random state is derived from the master `seed`, as every
+# chain's seed is (from the seed and the chain's setting).
 #
 # **The paper's claim.** Over generations the synthetic classes drift away from the real ones and merge.
 #
@@ -28,27 +29,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain (and of the t-SNE)
-overrides = {}  # e.g. {"shown": 5}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": 5}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, ddpm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig05_ddpm_tsne"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = ddpm_studies.pick_generations(settings["generations"], settings.pop("shown"))
-data, histories = ddpm_studies.fully_synthetic(lam_values=[settings.pop("lam")], **settings)
-real, real_labels = ddpm_studies.real_features(settings["model"], keep=settings["model"]["feature_keep"])
-points = ddpm_studies.tsne_frame(histories[1.0], real, real_labels, shown, seed=seed)
-caption = ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.tsne_panels(points, data, title="t-SNE of LeNet features, DDPM fully synthetic loop, lam = 1",
-                           caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig05(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

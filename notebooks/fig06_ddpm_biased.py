@@ -30,29 +30,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chains
-overrides = {}  # e.g. {"lam_values": [0.5, 0.8, 1.0]} or {"gan": {...}}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"ddpm": {"lam_values": [0.5, 0.8, 1.0]}}; with papermill: -y 'overrides: {...}'
 
 # %%
-import pandas as pd
-
-from madlib import claims, ddpm_studies, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig06_ddpm_biased"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-gan_settings = settings.pop("gan")
-ddpm, _ = ddpm_studies.fully_synthetic(**settings)
-gan, _ = gan_studies.fully_synthetic(seed=seed, **gan_settings)
-data = pd.concat([ddpm.assign(model="DDPM"), gan.assign(model="GAN")], ignore_index=True)
-caption = (ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"]) + " GAN row: "
-           + gan_studies.describe(gan_settings["model"], n_ini=gan_settings["n_ini"], n_s=gan_settings["n_s"]))
-fig = plotting.score_rows({"DDPM": ddpm, "GAN": gan}, title="Fully synthetic loop with sampling bias", caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig06(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

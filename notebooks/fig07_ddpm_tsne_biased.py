@@ -17,7 +17,8 @@
 # # Fig. 7 — t-SNE of real and synthetic digits over generations with bias (DDPM, lam = 0.8)
 #
 # As Fig. 5, for the chain sampled with guidance w = 1/0.8 - 1 = 0.25. The last panel shows the class separation
-# of both the biased chain and the unbiased one of Fig. 5.
+# of both the biased chain and the unbiased one of Fig. 5 (the chains of Figs. 27 and 5, from the run store). The
+# t-SNE's random state is derived from the master `seed`, as every chain's seed is.
 #
 # **The paper's claim.** With bias the classes do not merge: each collapses onto itself, into tight clusters that
 # stay apart.
@@ -26,28 +27,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chains (and of the t-SNE)
-overrides = {}  # e.g. {"lam": 0.6}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"lam": 0.6}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, ddpm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig07_ddpm_tsne_biased"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = ddpm_studies.pick_generations(settings["generations"], settings.pop("shown"))
-lam, compare_lam = settings.pop("lam"), settings.pop("compare_lam")
-data, histories = ddpm_studies.fully_synthetic(lam_values=[lam, compare_lam], **settings)
-real, real_labels = ddpm_studies.real_features(settings["model"], keep=settings["model"]["feature_keep"])
-points = ddpm_studies.tsne_frame(histories[lam], real, real_labels, shown, seed=seed)
-caption = ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.tsne_panels(points, data, title=f"t-SNE of LeNet features, DDPM fully synthetic loop, lam = {lam:g}",
-                           caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig07(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset, lam=lam, compare_lam=compare_lam)))
+print(claims.show(claims.check(STEM, result.data, preset)))

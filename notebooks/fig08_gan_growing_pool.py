@@ -18,9 +18,10 @@
 #
 # Generation t of the *growing pool* loop trains a fresh GAN on the fixed real training set (generation 1's data,
 # `n_r` images) plus every synthetic set drawn so far: (t - 1) x `n_s` samples, each set drawn without bias from the
-# generation before it. The fully synthetic chain of Fig. 1 (same GAN, same first generation) is drawn beside it,
-# read from the run store. FID, precision and recall on LeNet features against held-out real digits; bands +-2
-# evaluation SE.
+# generation before it. The fully synthetic chain of Fig. 1 (same GAN, same sizes) is drawn beside it, read from the
+# run store. Each chain's seed is derived from the master seed and the chain's setting, so the two loops are
+# independent runs (their first generations are two draws of the same training). FID, precision and recall on LeNet
+# features against held-out real digits; bands +-2 evaluation SE.
 #
 # **The paper's claim.** Keeping the real data and all earlier synthetic data does not stop the decline: FID still
 # rises and precision and recall still fall, only more slowly than in the fully synthetic loop.
@@ -31,28 +32,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chains
-overrides = {}  # e.g. {"pool": {...}} (generations, n_r, n_s, model)
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"pool": {"generations": 4}}; with papermill: -y 'overrides: {pool: {generations: 4}}'
 
 # %%
-import pandas as pd
-
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig08_gan_growing_pool"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-pool, _ = gan_studies.growing_pool(seed=seed, **settings["pool"])
-fully_synthetic, _ = gan_studies.fully_synthetic(seed=seed, **settings["fully_synthetic"])
-data = pd.concat([pool, fully_synthetic], ignore_index=True)
-caption = gan_studies.describe(settings["pool"]["model"], n_r=settings["pool"]["n_r"], n_s=settings["pool"]["n_s"])
-fig = plotting.score_panels(data, hue="variant", title="GAN analogue: growing synthetic pool vs fully synthetic, lam = 1",
-                            caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig08(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -28,23 +28,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chains
-overrides = {}  # e.g. {"lam_values": [1.0, 0.9, 0.8, 0.7]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"lam_values": [1.0, 0.9, 0.8, 0.7]}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, ddpm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig09_ddpm_augmentation"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data = ddpm_studies.augmentation(**settings)
-caption = ddpm_studies.describe(settings["model"], n_r=settings["n_r"], n_s=settings["n_s"])
-fig = plotting.score_panels(data, title="DDPM, synthetic augmentation loop", caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig09(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

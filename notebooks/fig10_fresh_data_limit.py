@@ -18,7 +18,8 @@
 # Generation 1 is fit on `n_ini` real samples of P_r = N(0, I_d); every later generation on `n_r` fresh real samples
 # plus `n_s` samples of the previous generation drawn with bias `lam`. The curves are the mean WD (unsquared
 # 2-Wasserstein distance to P_r, closed form) over replicates, with +-2 SE bands. The limit of a run is its
-# per-replicate average WD over the last `window` generations.
+# per-replicate average WD over the last `window` generations. Each (lam, n_ini) loop has its own seed, derived from
+# the master seed and its setting, so no two loops share their fresh or synthetic noise.
 #
 # **The paper's claim.** The WD converges to a value that depends on (`n_r`, `n_s`, `lam`) but not on `n_ini`, with
 # and without sampling bias.
@@ -33,32 +34,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: every generation and replicate draws from streams split off it
-overrides = {}  # e.g. {"lam_values": [1.0, 0.7]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"lam_values": [1.0, 0.7], "ddpm": {"generations": 6}}; with papermill: -y 'overrides: {...}'
 
 # %%
-import pandas as pd
-
-from madlib import claims, ddpm_studies, gaussian_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig10_fresh_data_limit"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-ddpm_settings = settings.pop("ddpm")
-gaussian = gaussian_studies.fresh_data_curves(**settings)
-
-# %%
-window = ddpm_settings.pop("window")
-ddpm = ddpm_studies.fresh_data(seed=seed, **ddpm_settings)
-ddpm_limits = ddpm_studies.limits(ddpm, by="n_ini", metric="fid", window=window)
-caption = ddpm_studies.describe(ddpm_settings["model"], n_r=ddpm_settings["n_r"], n_s=ddpm_settings["n_s"])
-data = pd.concat([gaussian, ddpm, ddpm_limits], ignore_index=True)
-fig = plotting.fig10(gaussian, ddpm, caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig10(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -26,23 +26,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: every generation and replicate draws from streams split off it
-overrides = {}  # e.g. {"n_r": 200}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"n_r": 200}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, gaussian_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig12_admissible_lam_ns"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data = gaussian_studies.admissibility_lam_ns(**settings)
-edge = claims.thresholds(data, "lam")
-fig = plotting.admissibility_map(data, "lam", f"n_e / n_r, Gaussian fresh data loop, n_r={settings['n_r']}", edge)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.admissibility_map(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -30,23 +30,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"generations": 30} or {"model": {...}} (keyword arguments of madlib.models.gan.GANModel)
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"generations": 30}; with papermill: -y 'overrides: {generations: 30}'
 
 # %%
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig13_wgan_fully_synthetic"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data, histories = gan_studies.fully_synthetic(**settings)
-caption = gan_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.score_panels(data, title="WGAN-GP, fully synthetic loop, lam = 1", caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig13(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

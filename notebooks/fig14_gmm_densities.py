@@ -31,29 +31,28 @@
 # **Setting.** The paper gives neither the number of samples per iteration nor the fitting details. We use
 # n_ini = n_s = 2,000 samples per iteration: large enough that the first mixture finds all 25 modes, small enough
 # that modes visibly get lost within the paper's 2,000 iterations. `default` runs 3 independent chains
-# (the figure draws the first; the claim uses all of them), `paper` more chains. Fig. 15 reads the same chains from
-# the run store.
+# (the figure draws the first; the claim uses all of them), `paper` more chains. Each chain's seed is derived from the
+# master `seed`, the setting and the chain's index, so Fig. 15 reads the very same chains from the run store. The saved
+# data hold every chain's fitted components and density (on the plotted grid) at the shown iterations.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: each chain and generation draws from streams split off it
-overrides = {}  # e.g. {"n_s": 2000, "shown": [1, 100, 1000]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"replicates": 5, "shown": [1, 100, 1000]}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, data, gmm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig14_gmm_densities"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = settings.pop("shown")
-chains = gmm_studies.run_chains(**settings)
-data_frame = gmm_studies.densities_frame(chains, shown)
-fig = plotting.gmm_densities(data_frame, data.GRID_MODE_MEANS, caption=gmm_studies.describe(**settings))
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.gmm_densities(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data_frame, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data_frame, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

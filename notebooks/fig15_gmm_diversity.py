@@ -33,28 +33,26 @@
 # much less smoothly), so recall is the diversity metric to use for multimodal data.
 #
 # **Setting.** As Fig. 14 (the paper does not give the sample size per iteration; we use n_ini = n_s = 2,000). The
-# bands are +-2 SE between the independent chains.
+# bands are +-2 SE between the independent chains (for recall never below its binomial evaluation SE).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed (the same as Fig. 14's, so the chains are shared through the store)
-overrides = {}  # e.g. {"replicates": 8}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"replicates": 8}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, gmm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig15_gmm_diversity"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-chains = gmm_studies.run_chains(**settings)
-data_frame = gmm_studies.diversity_frame(chains)
-caption = gmm_studies.describe(**settings)
-fig = plotting.gmm_diversity(data_frame, gmm_studies.real_values(), caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.gmm_diversity(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data_frame, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data_frame, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -26,24 +26,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chains
-overrides = {}  # e.g. {"generations": 20}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"generations": 20}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, ddpm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig16_ddpm_more_generations"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data, histories = ddpm_studies.fully_synthetic(**settings)
-caption = ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.score_panels(data, metrics=("fid", "precision", "recall", "class_separation", "class_spread"),
-                            title="DDPM, fully synthetic loop, every lam", caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig16(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -35,37 +35,29 @@
 # ranges and distances (W1, KL from P_r) are ours. The `default` preset runs **one chain per lam** (a chain takes
 # about 4 minutes on 2 CPU cores), so bands are the evaluation SE of 10,000 samples per generation (binomial for the
 # tail share) and do not include the training noise between chains; the `paper` preset runs 5 chains per lam and
-# uses the SE between chains.
+# uses the SE between chains (never below the evaluation SE). Each chain's seed is derived from the master `seed`,
+# its lam and its index. The scores at the shown generations are saved in `data/fig17_flow_rosenbrock_shown_scores.csv`
+# (P_r: tail shares 0.01, x1 range 5.15, std of x1 1, std of x2 1.58; `kl_real` is KL(P_r || flow) of the fitted
+# density, which ignores the sampling bias).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the first chain (further chains: seed + 1, ...)
-overrides = {}  # e.g. {"lam_values": [1.0, 0.5]}, {"replicates": 3} or {"model": {...}} (FlowModel's arguments)
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"lam_values": [1.0, 0.5], "replicates": 3}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, flow_studies, plotting, presets
-from madlib.models import flow
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig17_flow_rosenbrock"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data, points = flow_studies.fully_synthetic(**settings)
-caption = flow_studies.describe(settings["model"], n=settings["n"], replicates=settings["replicates"])
-fig = plotting.fig17(points, data, r2=flow.R2_TAIL, real_range=2 * flow.X1_TAIL, caption=caption,
-                     title="Glow flow on the Rosenbrock density, fully synthetic loop")
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig17(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
-
-# %% [markdown]
-# The scores at the shown generations (P_r: tail shares 0.01, x1 range 5.15, std of x1 1, std of x2 1.58;
-# `kl_real` is KL(P_r || flow) of the fitted density, which ignores the sampling bias):
+plotting.save_data(result, STEM, preset)
 
 # %%
-shown = data[data["generation"].isin(settings["shown"])]
-shown.pivot_table(index=["lam", "generation"], columns="metric", values="mean").round(4)
-
-# %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -27,25 +27,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"shown": [1, 5, 9]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": [1, 5, 9]}; with papermill: -y 'overrides: {shown: [1, 5, 9]}'
 
 # %%
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig18_gan_unbiased_samples"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = settings.pop("shown")
-data, histories = gan_studies.fully_synthetic(**settings)
-fig = plotting.image_mosaics(gan_studies.grids(histories[1.0], shown),
-                             title="GAN analogue, fully synthetic loop, lam = 1: random samples",
-                             caption=gan_studies.sample_caption(data, shown))
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.gan_samples(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -28,25 +28,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"shown": [1, 5]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": [1, 5]}; with papermill: -y 'overrides: {shown: [1, 5]}'
 
 # %%
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig23_gan_biased_samples"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = settings.pop("shown")
-data, histories = gan_studies.fully_synthetic(**settings)
-fig = plotting.image_mosaics(gan_studies.grids(histories[0.7], shown),
-                             title="GAN analogue, fully synthetic loop, lam = 0.7: random samples",
-                             caption=gan_studies.sample_caption(data, shown))
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.gan_samples(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

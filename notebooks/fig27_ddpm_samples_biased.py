@@ -16,8 +16,9 @@
 # %% [markdown]
 # # Fig. 27 — Random DDPM samples per generation, fully synthetic loop, lam = 0.8
 #
-# Samples of the lam = 0.8 chain of Fig. 7 (read from the run store): a row per class, drawn for that class. Beside the
-# pictures, two numbers per generation: the spread of each class around its centroid (relative to real digits) and the recall.
+# Samples of the lam = 0.8 chain of Fig. 7 (read from the run store): a row per class, drawn for that class. Under
+# each generation's samples, two numbers: the spread of each class around its centroid (relative to real digits) and
+# the recall.
 #
 # **The paper's claim.** With bias each class collapses onto a few images.
 #
@@ -25,27 +26,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"shown": 10}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": 10}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, ddpm_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig27_ddpm_samples_biased"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = ddpm_studies.pick_generations(settings["generations"], settings.pop("shown"))
-lam = settings.pop("lam")
-data, histories = ddpm_studies.fully_synthetic(lam_values=[lam], **settings)
-caption = ddpm_studies.describe(settings["model"], n_ini=settings["n_ini"], n_s=settings["n_s"])
-fig = plotting.sample_grids(ddpm_studies.grids(histories[lam], shown), title=f"DDPM samples, lam = {lam:g}",
-                            caption=caption)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig27(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
-data[data["metric"].isin(["class_spread", "recall"])].pivot(index="generation", columns="metric", values="mean")
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -18,7 +18,8 @@
 #
 # Random samples of the growing-pool chain of Fig. 8 (read from the run store): each generation trained on the fixed
 # real images plus every earlier synthetic set. Below each mosaic: its FID, recall and spectral distance. Generation 1
-# is the same model as in Figs. 18-22.
+# trains the GAN of Figs. 18-22 on as many real images, but with the pool chain's own seed (derived from the master
+# seed and the chain's setting), so its samples differ from those of Fig. 18.
 #
 # **The paper's claim.** None beyond the pictures (the paper's Appendix F shows the artifacts appearing less often
 # than in the fully synthetic loop; Fig. 8's notebook compares the two loops with numbers).
@@ -28,25 +29,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed of the chain
-overrides = {}  # e.g. {"shown": [2, 4, 6]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"shown": [2, 4, 6]}; with papermill: -y 'overrides: {shown: [2, 4, 6]}'
 
 # %%
-from madlib import claims, gan_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig28_gan_pool_samples"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-shown = settings.pop("shown")
-data, history = gan_studies.growing_pool(**settings)
-fig = plotting.image_mosaics(gan_studies.grids(history, shown),
-                             title="GAN analogue, growing synthetic pool, lam = 1: random samples",
-                             caption=gan_studies.sample_caption(data, shown))
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.gan_samples(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -25,22 +25,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: every generation and replicate draws from streams split off it
-overrides = {}  # e.g. {"memory_values": [1, 2, 4, 8, 16, 32]}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"memory_values": [1, 2, 4, 8, 16, 32]}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, gaussian_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig30_memory"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data = gaussian_studies.memory_effect(**settings)
-fig = plotting.fig30(data)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig30(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

@@ -22,27 +22,27 @@
 # **The paper's claim.** Without bias the WD falls as n grows, but more slowly and to higher values when p < 1. With
 # bias (lam < 1) the decrease flattens: beyond some n more data barely helps.
 #
-# **Setting.** d = 100; the paper does not give its grid of n and p, we use n from 10^2 to 10^5 and p from 1 to
+# **Setting.** d = 100; the paper does not give its grid of n and p, we use n from 10^2 to 10^6 and p from 1 to
 # 0.25, and the right panel at p = 0.5.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: every generation and replicate draws from streams split off it
-overrides = {}  # e.g. {"p_fixed": 0.75}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"p_fixed": 0.75}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, gaussian_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "fig31_real_fraction"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data = gaussian_studies.real_fraction(**settings)
-fig = plotting.fig31(data, settings["p_fixed"])
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.fig31(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset, p_panel=settings["p_fixed"])))
+print(claims.show(claims.check(STEM, result.data, preset)))

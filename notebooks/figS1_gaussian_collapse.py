@@ -30,22 +30,22 @@
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
-seed = 0  # master seed: every generation and replicate draws from streams split off it
-overrides = {}  # e.g. {"lam_values": [1.0, 0.5], "generations": 500}
+seed = 0  # master seed: every chain's seed is derived from it and the chain's setting
+overrides = {}  # e.g. {"lam_values": [1.0, 0.5], "generations": 500}; with papermill: -y 'overrides: {...}'
 
 # %%
-from madlib import claims, gaussian_studies, plotting, presets
+from madlib import chains, claims, plotting, presets
 
 STEM = "figS1_gaussian_collapse"
 preset = preset or presets.default_preset()
-settings = presets.resolve(STEM, preset, seed=seed, **overrides)
+settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
 settings
 
 # %%
-data, walks = gaussian_studies.collapse(**settings)
-fig = plotting.figS1(data, walks)
+result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
+fig = plotting.figS1(result)
 plotting.save(fig, STEM, preset)
-plotting.save_data(data, STEM, preset)
+plotting.save_data(result, STEM, preset)
 
 # %%
-print(claims.show(claims.check(STEM, data, preset)))
+print(claims.show(claims.check(STEM, result.data, preset)))

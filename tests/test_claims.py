@@ -1,6 +1,7 @@
 """Claim checks: each can fail, and each reads the evidence off the tidy data it is given."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,16 @@ def fig31_frame(biased_floor):
 def test_fig31_flattening_requires_a_floor_under_bias():
     assert all(c.holds for c in claims.check_fig31(fig31_frame(0.3), p_panel=0.5))
     assert not claims.check_fig31(fig31_frame(0.0), p_panel=0.5)[-1].holds
+
+
+def test_fig31_reads_the_right_panels_real_fraction_off_the_data():
+    """gaussian_studies.fig31 writes the right panel's p in a p_fixed column: the check reads it when not given."""
+    data = pd.concat([fig31_frame(0.3), rows("wd_limit", [1.0, 0.9, 0.8, 0.7], sem=0.001, p_real=0.25, lam=1.0,
+                                             n=[100, 1000, 10000, 100000])], ignore_index=True)
+    with pytest.raises(ValueError):  # without the column the smallest p (0.25, no lam < 1 there) is taken
+        claims.check_fig31(data)
+    given = [asdict(c) for c in claims.check_fig31(data, p_panel=0.5)]
+    assert [asdict(c) for c in claims.check_fig31(data.assign(p_fixed=0.5))] == given
 
 
 def test_check_records_verdicts_in_claims_json(tmp_path, monkeypatch):

@@ -68,3 +68,15 @@ def test_a_failing_notebook_stops_the_run_with_its_error(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert "FAILED: fig30_memory" in err and "lam: the sampling bias must lie in [0, 1]" in err
     assert (tmp_path / "build" / "smoke" / "fig30_memory.ipynb").exists()
+
+
+def test_run_computes_every_planned_chain_once(tmp_path, monkeypatch, capsys):
+    from madlib import chains
+
+    monkeypatch.setenv("MADLIB_STORE", str(tmp_path))
+    assert cli.main(["run", "--preset", "smoke", "--only", "fig30", "S1", "--jobs", "2"]) == 0
+    planned = chains.unique(chains.plan("fig30_memory", "smoke") + chains.plan("figS1_gaussian_collapse", "smoke"))
+    assert f"{len(planned)} distinct chains for 2 figure(s)" in capsys.readouterr().out
+    assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == {c.key() for c in planned}
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--only", "fig99"])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from madlib import loops, runs
+from madlib import chains, loops, runs
 from support import quiet_one_thread_store
 from madlib.models import ddpm
 
@@ -425,9 +425,9 @@ def metric_arrays(history):
 
 
 def test_fully_synthetic_loop_through_the_store(monkeypatch):
-    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=60, n_s=40, lam=0.8, seed=0)
-    model = ddpm.for_spec(spec, **TINY)
-    assert model.lam == 0.8 and model.config()["lam_eval"] == 0.8
+    chain = chains.make("ddpm", 0, model=TINY, variant="fully_synthetic", generations=2, n_ini=60, n_s=40, lam=0.8)
+    spec, model = chain.spec, chain.build()
+    assert model.lam == 0.8 and model.config()["lam_eval"] == 0.8  # the chain passes its lam to the evaluation
     history = runs.run_or_load(spec, model, progress=False)
     assert len(history) == 2
     for metrics in history:
@@ -449,7 +449,7 @@ def test_fully_synthetic_loop_through_the_store(monkeypatch):
         raise AssertionError("the DDPM was retrained although the store holds the run")
 
     monkeypatch.setattr(ddpm.DDPMModel, "fit", no_refit)
-    again = runs.run_or_load(spec, ddpm.for_spec(spec, **TINY), progress=False)
+    again = runs.run_or_load(spec, chain.build(), progress=False)
     first, second = metric_arrays(history), metric_arrays(again)
     assert len(second) == 2
     for a, b in zip(first, second):

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from madlib import claims, ddpm_studies, loops
+from madlib import chains, claims, ddpm_studies
 
 
 def chain_rows(lam, curves, sem=0.01, variant="fully_synthetic", **columns):
@@ -38,6 +38,13 @@ def test_fig06_compares_the_biased_recall_decay_with_the_unbiased_one():
     assert [c.holds for c in claims.check_fig06(pd.concat([unbiased, fast]))] == [True, True, True]
     slow = chain_rows(0.5, {"fid": [12, 20, 30], "precision": [0.9, 0.7, 0.5], "recall": [0.4, 0.39, 0.38]})
     assert [c.holds for c in claims.check_fig06(pd.concat([unbiased, slow]))] == [True, False, False]
+
+
+def test_fig06_without_a_first_recall_has_no_decay_ratio_and_the_check_does_not_hold():
+    unbiased = chain_rows(1.0, {"fid": [10, 12, 14], "precision": [0.8, 0.7, 0.6], "recall": [0.0, 0.1, 0.05]})
+    fast = chain_rows(0.5, {"fid": [12, 20, 30], "precision": [0.9, 0.92, 0.95], "recall": [0.4, 0.2, 0.05]})
+    checks = claims.check_fig06(pd.concat([unbiased, fast]))
+    assert [c.holds for c in checks] == [True, True, False] and "nan" in checks[2].evidence
 
 
 def test_fig07_tells_collapse_from_merging():
@@ -96,12 +103,33 @@ def test_pick_generations_spans_first_to_last(generations, count, expected):
     assert ddpm_studies.pick_generations(generations, count) == expected
 
 
-def test_scores_frame_takes_each_value_and_its_own_se():
-    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=10, n_s=10, lam=0.8)
+def test_a_single_chain_takes_each_value_and_its_own_evaluation_se():
+    """One DDPM chain per setting: its tidy rows are the stored values, with the stored evaluation SE as sem."""
+    chain_list = ddpm_studies.fully_synthetic_chains([0.8], generations=2, n_ini=10, n_s=10, seed=0)
     history = [{"fid": np.array([5.0]), "fid_se": np.array([0.5])}, {"fid": np.array([7.0]), "fid_se": np.array([0.7])}]
-    df = ddpm_studies.scores_frame(spec, history, metrics=["fid"])
-    assert df[["generation", "mean", "sem"]].to_numpy().tolist() == [[1, 5.0, 0.5], [2, 7.0, 0.7]]
+    df = chains.tidy_frame(chain_list, [history], metrics=["fid"])
+    assert df[["generation", "mean", "sem", "replicates"]].to_numpy().tolist() == [[1, 5.0, 0.5, 1], [2, 7.0, 0.7, 1]]
     assert set(df["lam"]) == {0.8} and set(df["variant"]) == {"fully_synthetic"}
+
+
+def test_fig07_reads_the_biased_and_the_compared_lam_off_the_table():
+    merging = chain_rows(1.0, {"class_separation": [0.3, 0.2, 0.1], "class_spread": [1.0, 1.0, 1.0]})
+    collapse = chain_rows(0.6, {"class_separation": [0.3, 0.35, 0.4], "class_spread": [0.9, 0.7, 0.5]})
+    checks = claims.check_fig07(pd.concat([merging, collapse]))
+    assert all(c.holds for c in checks)
+    assert "lam=0.6" in checks[0].evidence and "lam=1" in checks[1].evidence
+
+
+def test_numbers_are_one_row_per_shown_generation():
+    df = chain_rows(1.0, {"fid": [10, 20, 40], "recall": [0.6, 0.4, 0.2]}, sem=0.5)
+    table = ddpm_studies.numbers(df, ["recall", "fid"], shown=[1, 3])
+    assert table.columns.tolist() == ["generation", "recall", "fid", "recall_se", "fid_se"]
+    assert table.to_numpy().tolist() == [[1, 0.6, 10, 0.5, 0.5], [3, 0.2, 40, 0.5, 0.5]]
+
+
+def test_the_tsne_seed_is_derived_from_the_master_seed():
+    assert ddpm_studies.derived_state(0, 1) == ddpm_studies.derived_state(0, 1)
+    assert len({ddpm_studies.derived_state(s, p) for s in (0, 1) for p in (1, 2)}) == 4
 
 
 def test_tsne_frame_embeds_real_and_shown_generations_together():

@@ -1,6 +1,7 @@
 """The Rosenbrock density and the Glow flow of Fig. 17: the exact sampler matches the density, the flow is
 invertible with the right log-determinant, it learns, its bias narrows the samples, its checkpoints round-trip,
-it runs the loop through the run store, and the Fig. 17 claim checks can hold and can fail."""
+it runs the loop through the run store, Fig. 17's plan and data hold what the figure shows, and the Fig. 17
+claim checks can hold and can fail."""
 
 import math
 
@@ -10,7 +11,7 @@ import pytest
 import torch
 from scipy import stats
 
-from madlib import claims, data, flow_studies, loops, runs
+from madlib import chains, claims, data, flow_studies, plotting, presets, runs, tidy
 from madlib.models import flow
 
 TINY = dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=400, n_ot=100, n_keep=50, device="cpu")
@@ -163,23 +164,81 @@ def test_checkpoints_round_trip_and_garbage_is_refused(trained, tmp_path):
 
 
 def test_two_generation_loop_through_the_store(tmp_path):
-    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=200, n_s=200, lam=0.8, seed=5)
-    model = flow.for_spec(spec, **TINY)
-    history = runs.run_or_load(spec, model, store=tmp_path)
+    chain = chains.make("flow", 5, model=TINY, variant="fully_synthetic", generations=2, n_ini=200, n_s=200, lam=0.8)
+    model = chain.build()
+    assert isinstance(model, flow.FlowModel) and model.lam == 0.8  # the chain passes its lam to the evaluation
+    history = runs.run_or_load(chain.spec, model, store=tmp_path)
     assert len(history) == 2 and all(np.isfinite(h["tail_r2"]).all() for h in history)
-    again = runs.run_or_load(spec, model, store=tmp_path)
+    again = runs.run_or_load(chain.spec, chain.build(), store=tmp_path)
     assert all(np.array_equal(a["samples"], b["samples"]) for a, b in zip(history, again))
 
 
-def test_study_frame_and_points(tmp_path, monkeypatch):
-    monkeypatch.setenv("MADLIB_STORE", str(tmp_path))
-    df, points = flow_studies.fully_synthetic([1.0, 0.8], generations=2, n=150, replicates=2, model=TINY,
-                                              shown=[2])
-    assert set(df["metric"]) == set(flow_studies.SCORES) and set(df["generation"]) == {1, 2}
-    assert np.isfinite(_frame_at(df, "tail_r2")["sem"]).all()
-    assert sorted(points["generation"].unique()) == [0, 2] and len(points) == 3 * TINY["n_keep"]
+# ------------------------------------------------------------------------------------------------ the figure's chains
+
+STUDY = dict(lam_values=[1.0, 0.8], generations=2, n=150, replicates=2, shown=[2], seed=0, model=TINY)
+
+
+def test_plan_at_smoke():
+    settings = presets.resolve("fig17_flow_rosenbrock", "smoke")
+    plan = chains.plan("fig17_flow_rosenbrock", "smoke")
+    assert len(plan) == len(settings["lam_values"]) * settings["replicates"] > 0
+    assert len({c.key() for c in plan}) == len(plan) and len({c.spec.seed for c in plan}) == len(plan)
+    assert [(c.spec.lam, c.replicate) for c in plan] == [(lam, r) for lam in settings["lam_values"]
+                                                         for r in range(settings["replicates"])]
+    assert all(c.family == "flow" and "lam" not in c.model and c.build().lam == c.spec.lam for c in plan)
+    assert all(c.spec.n_ini == c.spec.n_s == settings["n"] for c in plan)
+    import inspect
+
+    plan_of, build = chains._studies()["fig17_flow_rosenbrock"]
+    for function in (plan_of, build):  # the preset keys are the plan's and the build's arguments
+        assert set(inspect.signature(function).parameters) == set(settings)
     with pytest.raises(ValueError, match="shown:"):
-        flow_studies.fully_synthetic([1.0], generations=2, n=150, model=TINY, shown=[3])
+        chains.plan_settings("fig17_flow_rosenbrock", {**STUDY, "shown": [3]})
+
+
+def test_figure_reads_its_computed_plan_and_holds_what_it_plots(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("MADLIB_STORE", str(store))
+    plan = chains.plan_settings("fig17_flow_rosenbrock", STUDY)
+    chains.compute(plan, jobs=1, store=store)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the figure computed a chain after its plan was computed")
+
+    monkeypatch.setattr(flow.FlowModel, "fit", refuse)
+    result = chains.figure("fig17_flow_rosenbrock", STUDY)
+    histories = chains.load(plan)
+    df = result.data
+    assert set(df["metric"]) == set(flow_studies.SCORES) and set(df["generation"]) == {1, 2}
+    assert set(df["lam"]) == {1.0, 0.8} and (df["replicates"] == 2).all()
+    assert np.isfinite(_frame_at(df, "tail_r2")["sem"]).all()
+    # one SE policy: the SE between the two chains, never below the evaluation SE of their mean
+    for lam in (1.0, 0.8):
+        own = [h for c, h in zip(plan, histories) if c.spec.lam == lam]
+        value = np.array([[g["tail_x1"][0] for g in h] for h in own])
+        se = np.array([[g["tail_x1_se"][0] for g in h] for h in own])
+        rows = _frame_at(df, "tail_x1")
+        rows = rows[np.isclose(rows["lam"], lam)].sort_values("generation")
+        assert np.allclose(rows["mean"], value.mean(0))
+        assert np.allclose(rows["sem"], np.fmax(value.std(0, ddof=1) / np.sqrt(2), np.sqrt((se**2).mean(0) / 2)))
+    points = result.frames["points"]
+    assert sorted(points["generation"].unique()) == [0, 2] and len(points) == 3 * TINY["n_keep"]
+    first = [h for c, h in zip(plan, histories) if c.spec.lam == 0.8 and c.replicate == 0][0]
+    shown = points[(points["generation"] == 2) & np.isclose(points["lam"], 0.8)]
+    assert np.allclose(shown[["x1", "x2"]].to_numpy(), first[1]["samples"])  # each lam's first chain
+    real = points[points["generation"] == 0]
+    assert real["lam"].isna().all() and abs(real["x1"].mean()) < 5 / np.sqrt(len(real))  # x1 ~ N(0, 1) under P_r
+    table = result.frames["shown_scores"]
+    assert len(table) == 2 and set(flow_studies.SCORES) <= set(table.columns)
+    assert float(result.arrays["r2_tail"]) == flow.R2_TAIL and float(result.arrays["x1_range"]) == 2 * flow.X1_TAIL
+    assert "2 chain(s) per lam" in result.caption
+    # the plot needs only the saved files
+    result.save(tmp_path / "data", "fig17_flow_rosenbrock")
+    back = tidy.FigureData.load(tmp_path / "data", "fig17_flow_rosenbrock")
+    assert set(back.frames) == {"points", "shown_scores"} and back.caption == result.caption
+    plt.close(plotting.fig17(back))
 
 
 def _frame_at(df, metric):
@@ -209,3 +268,9 @@ def test_claims_fail_on_the_opposite():
     checks = claims.check_fig17(slower_bias)
     by_name = {c.name.split(':')[0]: c.holds for c in checks}
     assert not checks[-1].holds and by_name["lam=1"]
+
+
+def test_claims_without_a_tail_at_generation_1_fail_instead_of_crashing():
+    none_left = claim_frame({1.0: [0.010, 0.008, 0.006, 0.005], 0.8: [0.0, 0.0, 0.0, 0.0]})  # e.g. a tiny smoke run
+    checks = claims.check_fig17(none_left)
+    assert not checks[-1].holds and "nan" in checks[-1].evidence

@@ -1,12 +1,16 @@
 """The GAN family: shapes, truncation as the sampling bias, determinism, checkpoints, WGAN-GP's penalty, learning,
-the image-folder path and two generations of a fully synthetic loop through the run store (tiny, on the CPU)."""
+the image-folder path, two generations of a fully synthetic loop through the run store, and the GAN figures' builds
+(madlib.gan_studies; tiny, on the CPU)."""
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from madlib import loops, runs
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from madlib import chains, gan_studies, plotting, presets, runs, tidy
 from support import quiet_one_thread_store
 from madlib.metrics.precision_recall import default_device
 from madlib.models import gan
@@ -186,10 +190,11 @@ def test_device_code_path_runs_on_the_cpu():
 
 @pytest.mark.parametrize("architecture", gan.ARCHITECTURES)
 def test_two_generation_fully_synthetic_loop_through_the_store(architecture, tmp_path):
-    spec = loops.LoopSpec("fully_synthetic", generations=2, n_ini=40, n_s=30, lam=0.8, seed=1)
-    model = gan.for_spec(spec, architecture=architecture, **TINY)
+    chain = chains.make("gan", 1, model=dict(architecture=architecture, **TINY), variant="fully_synthetic",
+                        generations=2, n_ini=40, n_s=30, lam=0.8)
+    model = chain.build()
     assert model.lam == 0.8
-    history = runs.run_or_load(spec, model, store=tmp_path)
+    history = runs.run_or_load(chain.spec, model, store=tmp_path)
     assert len(history) == 2
     for metrics in history:
         for name in SCALARS:
@@ -197,5 +202,86 @@ def test_two_generation_fully_synthetic_loop_through_the_store(architecture, tmp
         assert np.isfinite(metrics["fid"]).all() and 0 <= metrics["precision"][0] <= 1
         assert metrics["grid"].shape == (4, 28, 28) and np.abs(metrics["grid"]).max() <= 1
         assert metrics["spectrum"].shape == model.real_spectrum()[1].shape
-    again = runs.run_or_load(spec, gan.for_spec(spec, architecture=architecture, **TINY), store=tmp_path)
+    again = runs.run_or_load(chain.spec, chain.build(), store=tmp_path)
     np.testing.assert_array_equal(again[1]["fid"], history[1]["fid"])
+
+
+# The GAN figures' builds at a tiny size (madlib.gan_studies) ----------------------------------------------------------
+TINY_SIZES = dict(n_ini=40, n_s=30)
+
+
+def tiny_settings(stem: str, **changes) -> dict:
+    """The smoke settings of a GAN figure with the tiny model and sizes."""
+    model = {**TINY, "architecture": "wgan-gp" if stem.startswith("fig13") else "style"}
+    if stem == "fig08_gan_growing_pool":
+        overrides = {"pool": {"generations": 2, "n_r": 40, "n_s": 30, "model": model},
+                     "fully_synthetic": {**TINY_SIZES, "generations": [2], "model": model}}
+    elif stem == "fig28_gan_pool_samples":
+        overrides = {"generations": 2, "n_r": 40, "n_s": 30, "model": model, "shown": [1, 2]}
+    else:
+        overrides = {**TINY_SIZES, "generations": 2 if stem.startswith("fig13") else [2], "model": model}
+        if not stem.startswith("fig13"):
+            overrides["shown"] = [1, 2]
+    return presets.resolve(stem, "smoke", overrides={**overrides, **changes})
+
+
+def check_sample_arrays(result: tidy.FigureData) -> None:
+    assert result.arrays["shown"].tolist() == [1, 2]
+    assert result.arrays["grids"].shape == (2, 4, 28, 28) and np.abs(result.arrays["grids"]).max() <= 1
+
+
+def test_fig01_build_has_scores_spectra_and_grids(tmp_path):
+    settings = tiny_settings("fig01_gan_fingerprint")
+    result = chains.figure("fig01_gan_fingerprint", settings)
+    assert set(result.data["metric"]) == set(gan_studies.SCORES) and set(result.data["generation"]) == {1, 2}
+    assert (result.data["replicates"] == 1).all() and (result.data["lam"] == 1.0).all()
+    check_sample_arrays(result)
+    spectra = result.frames["spectra"]
+    assert list(spectra.columns) == ["generation", "radius", "power"] and set(spectra["generation"]) == {0, 1, 2}
+    assert (spectra["power"] > 0).all()
+    assert "style-based GAN" in result.caption and "n_ini=40" in result.caption
+    # one chain: the SE is the evaluation SE the model stored, as before the chain runner
+    (chain,) = chains.plan_settings("fig01_gan_fingerprint", settings)
+    history = chains.load([chain])[0]
+    fid = result.data[result.data["metric"] == "fid"].sort_values("generation")
+    np.testing.assert_allclose(fid["sem"], [h["fid_se"][0] for h in history])
+    np.testing.assert_allclose(fid["mean"], [h["fid"][0] for h in history])
+    figure = plotting.fig01(result)
+    assert len(figure.axes) == 5
+    result.save(tmp_path, "fig01_gan_fingerprint")  # and the figure again from the files alone
+    assert len(plotting.fig01(tidy.FigureData.load(tmp_path, "fig01_gan_fingerprint")).axes) == 5
+    plt.close("all")
+
+
+@pytest.mark.parametrize("stem", ["fig18_gan_unbiased_samples", "fig23_gan_biased_samples"])
+def test_sample_figures_build_grids_and_caption(stem):
+    result = chains.figure(stem, tiny_settings(stem))
+    check_sample_arrays(result)
+    assert result.caption.startswith("Random samples") and "t=2: FID" in result.caption
+    assert len(plotting.gan_samples(result).axes) == 2
+    plt.close("all")
+
+
+def test_sample_figures_refuse_generations_the_chain_does_not_have():
+    with pytest.raises(ValueError, match="shown"):
+        chains.figure("fig18_gan_unbiased_samples", tiny_settings("fig18_gan_unbiased_samples", shown=[1, 3]))
+
+
+def test_fig08_and_fig28_read_the_same_pool_chain():
+    result = chains.figure("fig08_gan_growing_pool", tiny_settings("fig08_gan_growing_pool"))
+    assert set(result.data["variant"]) == {"synthetic_augmentation", "fully_synthetic"}
+    assert "n_r=40" in result.caption
+    assert len(plotting.fig08(result).axes) == 3
+    samples = chains.figure("fig28_gan_pool_samples", tiny_settings("fig28_gan_pool_samples"))
+    check_sample_arrays(samples)
+    pool = result.data[result.data["variant"] == "synthetic_augmentation"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(samples.data, pool)
+    assert len(plotting.gan_samples(samples).axes) == 2
+    plt.close("all")
+
+
+def test_fig13_build_is_the_wgan_chain():
+    result = chains.figure("fig13_wgan_fully_synthetic", tiny_settings("fig13_wgan_fully_synthetic"))
+    assert set(result.data["generation"]) == {1, 2} and "WGAN-GP" in result.caption
+    assert len(plotting.fig13(result).axes) == 3
+    plt.close("all")

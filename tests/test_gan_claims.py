@@ -1,11 +1,13 @@
-"""GAN figure claims (1, 4 and 6 GAN rows, 8, 13, 23-25) and the GAN presets: each check holds on data showing the
-claim and fails on data showing the opposite."""
+"""GAN figure claims (1, 4 and 6 GAN rows, 8, 13, 23-25), the GAN presets and the GAN figures' plans: each check holds
+on data showing the claim and fails on data showing the opposite; figures that show one chain plan the same chain."""
+
+import inspect
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from madlib import claims, gan_studies, presets
+from madlib import chains, claims, gan_studies, presets
 from test_ddpm_claims import HEALTHY, MAD, chain_rows
 
 RISING = list(np.linspace(0.1, 0.5, 9))
@@ -79,30 +81,77 @@ def test_figures_run_and_are_listed_in_the_papers_order():
     assert numbers.index("1") < numbers.index("4") < numbers.index("18-22")  # Fig. 1 computes what 4 and 18 read
 
 
+GAN_FIGURES = ("fig01_gan_fingerprint", "fig08_gan_growing_pool", "fig13_wgan_fully_synthetic",
+               "fig18_gan_unbiased_samples", "fig23_gan_biased_samples", "fig28_gan_pool_samples")
+
+
+def planned(stem, preset):
+    """The store keys of a figure's plan, by (variant, lam)."""
+    return {(c.spec.variant, c.spec.lam): c.key() for c in chains.plan(stem, preset)}
+
+
+@pytest.mark.parametrize("preset", presets.PRESETS)
+@pytest.mark.parametrize("stem", GAN_FIGURES)
+def test_preset_keys_are_the_build_arguments_and_the_plan_is_not_empty(stem, preset):
+    plan, build = chains._studies()[stem]
+    settings = presets.resolve(stem, preset)
+    assert set(inspect.signature(build).parameters) == set(settings) == set(inspect.signature(plan).parameters)
+    assert chains.plan(stem, preset)
+
+
 @pytest.mark.parametrize("preset", presets.PRESETS)
 def test_gan_figures_share_their_chains(preset):
-    """Figures showing the same chain ask for identical settings, so the store computes it once."""
-    def chain_of(stem, key=None):
+    """Figures showing the same chain plan identical chains (same store key), so the store computes it once."""
+    unbiased = planned("fig01_gan_fingerprint", preset)[("fully_synthetic", 1.0)]
+    biased = planned("fig23_gan_biased_samples", preset)[("fully_synthetic", 0.7)]
+    pool = planned("fig28_gan_pool_samples", preset)[("synthetic_augmentation", 1.0)]
+    assert planned("fig01_gan_fingerprint", preset) == {("fully_synthetic", 1.0): unbiased}
+    assert planned("fig18_gan_unbiased_samples", preset) == {("fully_synthetic", 1.0): unbiased}
+    assert planned("fig08_gan_growing_pool", preset) == {("fully_synthetic", 1.0): unbiased,
+                                                         ("synthetic_augmentation", 1.0): pool}
+    assert len({unbiased, biased, pool, *planned("fig13_wgan_fully_synthetic", preset).values()}) == 4
+    # the GAN rows of Figs. 4 and 6: their settings give fully_synthetic_chains the same chains
+    rows = {}
+    for stem in ("fig04_ddpm_fully_synthetic", "fig06_ddpm_biased"):
         settings = presets.resolve(stem, preset)
-        settings = settings[key] if key else settings
-        return {k: settings[k] for k in ("n_ini", "n_s", "model")}, dict(zip(settings["lam_values"],
-                                                                             settings["generations"]))
+        rows[stem] = {c.spec.lam: c.key() for c in gan_studies.fully_synthetic_chains(**settings["gan"],
+                                                                                     seed=settings["seed"])}
+        in_plan = {c.key() for c in chains.plan(stem, preset)}
+        assert not in_plan or set(rows[stem].values()) <= in_plan  # once the DDPM study plans them
+    assert rows == {"fig04_ddpm_fully_synthetic": {1.0: unbiased},
+                    "fig06_ddpm_biased": {0.7: biased, 1.0: unbiased}}
 
-    fig01 = chain_of("fig01_gan_fingerprint")
-    assert chain_of("fig04_ddpm_fully_synthetic", "gan") == fig01 == chain_of("fig18_gan_unbiased_samples")
-    assert chain_of("fig08_gan_growing_pool", "fully_synthetic") == fig01
-    fig06_sizes, fig06_lengths = chain_of("fig06_ddpm_biased", "gan")
-    fig23_sizes, fig23_lengths = chain_of("fig23_gan_biased_samples")
-    assert fig06_sizes == fig23_sizes and fig06_lengths[0.7] == fig23_lengths[0.7]
-    assert fig06_lengths[1.0] == fig01[1][1.0]
-    pool = presets.resolve("fig28_gan_pool_samples", preset)
-    assert {k: pool[k] for k in ("generations", "n_r", "n_s", "model")} == \
-        presets.resolve("fig08_gan_growing_pool", preset)["pool"]
+
+def test_a_new_master_seed_gives_new_chains_and_settings_stay_apart():
+    first = chains.plan("fig01_gan_fingerprint", "smoke")[0]
+    other = chains.plan("fig01_gan_fingerprint", "smoke", seed=1)[0]
+    assert other.spec.seed != first.spec.seed and other.key() != first.key()
+    pool = chains.plan("fig28_gan_pool_samples", "smoke")[0]
+    assert pool.spec.seed != first.spec.seed
+
+
+def test_planning_builds_no_data_and_trains_nothing():
+    """Chain.key() builds the GANModel: that must not load a data set or train the evaluation network."""
+    for stem in GAN_FIGURES:
+        for chain in chains.plan(stem, "default"):
+            model = chain.build()
+            assert model._pools is None and model._reference is None
 
 
 def test_fully_synthetic_wants_one_length_or_one_per_lam():
     with pytest.raises(ValueError, match="generations"):
         gan_studies.fully_synthetic([1.0, 0.7], [3, 4, 5], n_ini=10, n_s=10)
+    chain_list = gan_studies.fully_synthetic_chains([1.0, 0.7], 3, n_ini=10, n_s=10, seed=0, model=None)
+    assert [(c.spec.lam, c.spec.generations) for c in chain_list] == [(1.0, 3), (0.7, 3)]
+    chain_list = gan_studies.fully_synthetic_chains([1.0, 0.7], [3, 5], n_ini=10, n_s=10, seed=0, model=None)
+    assert [c.spec.generations for c in chain_list] == [3, 5]
+
+
+def test_sample_figures_show_one_chain():
+    settings = presets.resolve("fig18_gan_unbiased_samples", "smoke", overrides={"lam_values": [1.0, 0.7],
+                                                                                 "generations": [3, 3]})
+    with pytest.raises(ValueError, match="lam_values"):
+        chains.plan_settings("fig18_gan_unbiased_samples", settings)
 
 
 def test_sample_caption_reads_the_figure_data():

@@ -1,10 +1,13 @@
-"""The 25-mode grid, the GMM loop model, its study tables and the claims of Figs. 14 and 15."""
+"""The 25-mode grid, the GMM loop model, the chains and data of Figs. 14 and 15, and their claims."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from support import quiet_one_thread_store
 
-from madlib import claims, data, gmm_studies, loops, runs
-from madlib.models.gmm import GMMFit, GMMModel, density, mixture_covariance, modal_variances, modes_covered
+from madlib import chains, claims, data, gmm_studies, plotting, presets, tidy
+from madlib.models.gmm import (GMMFit, GMMModel, density, fit_from_metrics, mixture_covariance, modal_variances,
+                               modes_covered)
 
 MEANS, STD = data.GRID_MODE_MEANS, data.GRID_MODE_STD
 
@@ -144,22 +147,106 @@ def test_bad_parameters_and_data_are_refused():
         GMMModel().sample(grid_fit(), 5, 1.5, np.random.default_rng(0))
 
 
-# the loop through the store and the study tables ------------------------------------------------------------------
-def test_two_generation_loop_through_the_store(tmp_path):
-    settings = dict(n_ini=300, n_s=300, generations=2, replicates=2, seed=0, model={"n_eval": 100})
-    chains = gmm_studies.run_chains(**settings, store=tmp_path)
-    again = gmm_studies.run_chains(**settings, store=tmp_path)  # read back, not recomputed
-    assert len(list(tmp_path.iterdir())) == 2
-    for (_, a), (_, b) in zip(chains, again):
-        assert all(np.array_equal(x[k], y[k]) for x, y in zip(a, b) for k in x)
-    assert not np.array_equal(chains[0][1][0]["weights"], chains[1][1][0]["weights"])  # independent chains
-    frame = gmm_studies.diversity_frame(chains)
-    assert {"variant", "lam", "n_ini", "n_s", "generation", "metric", "mean", "sem"} <= set(frame.columns)
-    assert set(gmm_studies.METRICS) <= set(frame["metric"])
-    densities = gmm_studies.densities_frame(chains, [1, 2, 2000])
-    fit = gmm_studies.fit_of(densities, 2, replicate=1)
-    assert np.allclose(fit.weights, chains[1][1][1]["weights"])
-    assert sorted(densities.loc[densities["metric"] == "weight", "generation"].unique()) == [1, 2]
+# the chains, the figures' plans and their data ------------------------------------------------------------------------
+TINY = dict(n_ini=300, n_s=300, generations=2, replicates=2, seed=0, model={"n_eval": 100})
+
+
+@pytest.fixture
+def store(tmp_path):
+    with quiet_one_thread_store(tmp_path) as folder:
+        yield folder
+
+
+def test_plans_at_smoke_are_the_same_chains_for_both_figures():
+    fig14 = chains.plan("fig14_gmm_densities", "smoke")
+    fig15 = chains.plan("fig15_gmm_diversity", "smoke")
+    settings = presets.resolve("fig15_gmm_diversity", "smoke")
+    assert len(fig14) == settings["replicates"] >= 2
+    assert [c.key() for c in fig14] == [c.key() for c in fig15]  # one store entry per chain, read by both figures
+    assert len({c.key() for c in fig14}) == len(fig14) and len({c.spec.seed for c in fig14}) == len(fig14)
+    assert {c.family for c in fig14} == {"gmm"} and {c.spec.lam for c in fig14} == {1.0}
+    assert [c.replicate for c in fig14] == list(range(len(fig14)))
+    assert chains.plan("fig14_gmm_densities", "smoke", seed=1)[0].key() != fig14[0].key()  # the master seed counts
+
+
+def test_the_preset_keys_are_the_build_arguments():
+    import inspect
+
+    for stem in ("fig14_gmm_densities", "fig15_gmm_diversity"):
+        plan, build = chains._studies()[stem]
+        for function in (plan, build):
+            assert set(inspect.signature(function).parameters) == set(presets.resolve(stem, "smoke"))
+
+
+def test_figures_read_their_computed_plan_and_hold_what_they_plot(store, monkeypatch, tmp_path_factory):
+    fig14_settings = {**TINY, "shown": [1, 2, 2000]}  # a shown generation beyond the chains is dropped
+    plan = chains.plan_settings("fig14_gmm_densities", fig14_settings)
+    chains.compute(plan, jobs=1, store=store)
+    computed = sorted(p.name for p in store.iterdir())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a figure computed a chain after its plan was computed")
+
+    monkeypatch.setattr(GMMModel, "fit", refuse)
+    densities = chains.figure("fig14_gmm_densities", fig14_settings)
+    diversity = chains.figure("fig15_gmm_diversity", TINY)
+    assert sorted(p.name for p in store.iterdir()) == computed
+    histories = chains.load(plan)
+    assert not np.array_equal(histories[0][0]["weights"], histories[1][0]["weights"])  # independent chains
+
+    # Fig. 14: the tidy data the claim reads, every chain's fitted mixture and density at the shown generations
+    assert set(densities.data["metric"]) == {"modes_covered", "modes_lost"}
+    assert (densities.data["replicates"] == 2).all()
+    assert list(densities.arrays["shown"]) == [1, 2]
+    axis = densities.arrays["grid_x"]
+    assert densities.arrays["density"].shape == (2, 2, len(axis), len(densities.arrays["grid_y"]))
+    assert np.array_equal(densities.arrays["mode_means"], MEANS)
+    components = densities.frames["components"]
+    assert len(components) == 2 * 2 * 25
+    part = components[(components["replicate"] == 1) & (components["generation"] == 2)].sort_values("component")
+    fit = fit_from_metrics(histories[1][1])
+    assert np.allclose(part["weight"], fit.weights) and np.allclose(part[["mean_x", "mean_y"]], fit.means)
+    assert np.allclose(part["cov_xy"], fit.covariances[:, 0, 1])
+    x, y = np.meshgrid(axis, densities.arrays["grid_y"])
+    assert np.allclose(densities.arrays["density"][1, 1], density(fit, x, y), rtol=1e-5, atol=1e-30)
+    cell = (axis[1] - axis[0]) ** 2  # the grid holds (nearly) all of each fitted mixture's mass
+    assert np.allclose(densities.arrays["density"].sum(axis=(2, 3)) * cell, 1.0, atol=0.02)
+    covered = densities.frames["covered"]
+    assert len(covered) == 2 * TINY["generations"]
+    assert covered.loc[(covered["replicate"] == 1) & (covered["generation"] == 2), "modes_covered"].item() == \
+        histories[1][1]["modes_covered"][0]
+    assert "2 independent chain(s)" in densities.caption
+
+    # Fig. 15: every metric per generation, the tracking summaries and the real values
+    assert set(gmm_studies.METRICS) <= set(diversity.data["metric"])
+    assert {f"track_{m}" for m in gmm_studies.TRACKED} <= set(diversity.data["metric"])
+    assert dict(zip(diversity.frames["real"]["metric"], diversity.frames["real"]["value"])) == \
+        gmm_studies.real_values()
+
+    # the plots need only the saved files
+    folder = tmp_path_factory.mktemp("data")
+    for stem, result, draw in (("fig14_gmm_densities", densities, plotting.gmm_densities),
+                               ("fig15_gmm_diversity", diversity, plotting.gmm_diversity)):
+        result.save(folder, stem)
+        back = tidy.FigureData.load(folder, stem)
+        assert back.caption == result.caption and set(back.frames) == set(result.frames)
+        plt.close(draw(back))
+
+
+def test_standard_errors_between_chains_floored_by_the_evaluation_se(store):
+    histories = chains.load(gmm_studies.gmm_chains(**TINY))
+    data_frame = chains.figure("fig15_gmm_diversity", TINY).data
+    recall = gmm_studies.values(histories, "recall")
+    floor = np.sqrt((gmm_studies.values(histories, "recall_se") ** 2).mean(axis=0) / 2)
+    between = recall.std(axis=0, ddof=1) / np.sqrt(2)
+    rows = data_frame[data_frame["metric"] == "recall"].sort_values("generation")
+    assert np.allclose(rows["mean"], recall.mean(axis=0)) and np.allclose(rows["sem"], np.fmax(between, floor))
+    total = data_frame[data_frame["metric"] == "total_variance"].sort_values("generation")  # exact: no floor
+    variance = gmm_studies.values(histories, "total_variance")
+    assert np.allclose(total["sem"], variance.std(axis=0, ddof=1) / np.sqrt(2))
+    single = chains.figure("fig15_gmm_diversity", {**TINY, "replicates": 1}).data  # replicate 0: the same chain
+    assert np.allclose(single.loc[single["metric"] == "recall", "sem"], gmm_studies.values(histories, "recall_se")[0])
+    assert single.loc[single["metric"] == "total_variance", "sem"].isna().all()
 
 
 def test_rank_correlation_matches_scipy():
@@ -173,15 +260,15 @@ def test_rank_correlation_matches_scipy():
 
 # claims ---------------------------------------------------------------------------------------------------------------
 def fake_chains(covered: np.ndarray, recall: np.ndarray, modal: np.ndarray, total: np.ndarray):
-    """Chains (spec, history) with given per-chain metric paths, shape (chains, generations)."""
-    chains = []
+    """Chains and their histories with given per-chain metric paths, shape (chains, generations)."""
+    chain_list = chains.replicates("gmm", 0, covered.shape[0], variant="fully_synthetic",
+                                   generations=covered.shape[1], n_ini=100, n_s=100)
+    histories = []
     for r in range(covered.shape[0]):
-        spec = loops.LoopSpec("fully_synthetic", covered.shape[1], n_ini=100, n_s=100, seed=r)
         history = [{"modes_covered": covered[r, [g]], "recall": recall[r, [g]], "modal_variance": modal[r, [g]],
                     "total_variance": total[r, [g]]} for g in range(covered.shape[1])]
-        history = [{**h, **{m: np.zeros(1) for m in gmm_studies.METRICS if m not in h}} for h in history]
-        chains.append((spec, history))
-    return chains
+        histories.append([{**h, **{m: np.zeros(1) for m in gmm_studies.METRICS if m not in h}} for h in history])
+    return chain_list, histories
 
 
 def synthetic_loss(chains=4, generations=200, seed=0):
@@ -194,17 +281,17 @@ def synthetic_loss(chains=4, generations=200, seed=0):
 
 def test_fig14_and_fig15_claims_hold_on_data_showing_them():
     covered, recall, modal, total = synthetic_loss()
-    chains = fake_chains(covered, recall, modal, total)
-    assert all(c.holds for c in claims.check_fig14(gmm_studies.densities_frame(chains, [])))
-    assert all(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(chains)))
+    fake = fake_chains(covered, recall, modal, total)
+    assert all(c.holds for c in claims.check_fig14(gmm_studies.modes_frame(*fake)))
+    assert all(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(*fake)))
 
 
 def test_fig14_and_fig15_claims_fail_on_the_opposite():
     covered, recall, modal, total = synthetic_loss()
     flat = np.full_like(covered, 25.0)  # no mode is ever lost
     stays = fake_chains(flat, recall, modal, total)
-    assert not any(c.holds for c in claims.check_fig14(gmm_studies.diversity_frame(stays)))
+    assert not any(c.holds for c in claims.check_fig14(gmm_studies.modes_frame(*stays)))
     # total variance follows the modes, recall and modal variance do not
     swapped = fake_chains(covered, total / 16, 16 - recall, covered * 0.6 + np.random.default_rng(2).normal(
         0, 0.01, covered.shape))
-    assert not any(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(swapped)))
+    assert not any(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(*swapped)))

@@ -52,8 +52,9 @@ def test_a_changed_spec_or_model_is_a_different_run(tmp_path):
 
 @pytest.mark.parametrize("broken, refits", [(12, 1), (7, 12)])
 def test_a_corrupt_generation_is_recomputed_not_used(tmp_path, broken, refits):
-    """The last generation is redone alone; an older one takes every later generation with it, and since only the
-    last `memory` models are kept on disk, the run restarts from scratch (to the same numbers)."""
+    """The last generation is redone alone; an older one takes every later generation with it, and with no
+    checkpoint before it (generation 7 < CHECKPOINT_EVERY) the run restarts from scratch (to the same numbers)."""
+    assert broken == 12 or broken <= runs.CHECKPOINT_EVERY
     spec, model = SPECS["fresh_memory"], CountingModel(d=5, replicates=3)
     good = wd(runs.run_or_load(spec, model, store=tmp_path, progress=False))
     folder = tmp_path / runs.run_key(spec, model)
@@ -63,11 +64,17 @@ def test_a_corrupt_generation_is_recomputed_not_used(tmp_path, broken, refits):
     assert np.array_equal(again, good) and CountingModel.fits == refits
 
 
-def test_only_the_memory_window_of_models_is_kept(tmp_path):
-    spec, model = SPECS["fresh_memory"], GaussianModel(d=5, replicates=3)
+def test_models_are_kept_for_the_memory_window_and_the_checkpoints(tmp_path):
+    """The last memory + 1 models (to redo the newest generation) and the `memory` models ending at each multiple of
+    CHECKPOINT_EVERY (to resume from there)."""
+    every = runs.CHECKPOINT_EVERY
+    spec = loops.LoopSpec(**{**SPECS["fresh_memory"].asdict(), "generations": 2 * every + 5})
+    model = GaussianModel(d=2, replicates=1)
     runs.run_or_load(spec, model, store=tmp_path, progress=False)
-    kept = sorted(p.parent.name for p in (tmp_path / runs.run_key(spec, model)).glob("gen_*/model.state"))
-    assert kept == ["gen_0010", "gen_0011", "gen_0012"]
+    kept = {int(p.parent.name[4:]) for p in (tmp_path / runs.run_key(spec, model)).glob("gen_*/model.state")}
+    last = set(range(spec.generations - spec.memory, spec.generations + 1))
+    windows = {c - back for c in (every, 2 * every) for back in range(spec.memory)}
+    assert kept == last | windows
 
 
 def test_clean_empties_the_store(tmp_path):
@@ -108,6 +115,7 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, name):
     CountingModel.fits = 0
     resumed = wd(runs.run_or_load(spec, CountingModel(d=5, replicates=3), store=store, progress=False))
     assert CountingModel.fits == spec.generations - finished
+    assert not list(folder.glob(".tmp_*")), "the killed child's temporary folder was not cleaned"
     uninterrupted = wd(runs.run_or_load(spec, GaussianModel(d=5, replicates=3), store=tmp_path / "fresh",
                                         progress=False))
     assert np.array_equal(resumed, uninterrupted)

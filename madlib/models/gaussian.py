@@ -168,6 +168,11 @@ class GaussianModel:
             return GaussianStats(int(z["n"]), z["mean"], z["scatter"])
 
 
+# The metrics GaussianModel.evaluate returns (tests check that they agree), so simulate_loop can check its `metric`
+# before it runs a loop.
+METRICS = ("wd", "trace", "log_trace", "mean_norm", "mean_1")
+
+
 def simulate_loop(
     variant: str,
     d: int = 100,
@@ -190,6 +195,9 @@ def simulate_loop(
 
     With `store`, the run is read from / written to that run store (see madlib.runs) instead of recomputed.
     """
+    if not isinstance(metric, str) or metric not in METRICS:
+        raise ValueError(f"metric: must be one of {', '.join(METRICS)} (what GaussianModel.evaluate returns); "
+                         f"got {metric!r}")
     spec = loops.LoopSpec(
         variant=variant, generations=generations, n_ini=n_ini, n_r=n_r, n_s=n_s, lam=lam, memory=memory,
         accumulate=accumulate, p_real=p_real, n=n, seed=seed,

@@ -1,0 +1,346 @@
+"""Chains as jobs: what chains a figure needs (its plan), one seed scheme, one way to read them into a tidy table, and
+one runner that computes many chains in parallel (local one-thread processes or a Dask cluster).
+
+A *chain* is one run of the loop engine: a model family, a :class:`madlib.loops.LoopSpec` and the model's keyword
+arguments. Its store key (``runs.run_key``) is all that identifies it, so figures that need the same chain share it.
+
+Seeds. A chain's seed comes from the figure's master seed, the chain's setting (family and every spec field except
+``seed`` and ``generations``) and its replicate index: distinct settings draw independent streams (so, e.g., two
+fresh data loops started from different n_ini never share their noise), the same setting in two figures is the same
+chain, and a longer chain of the same setting begins with the shorter one's generations.
+
+Standard errors. A setting's chains (its replicates; a Gaussian chain also batches replicates inside one run) give
+the mean of each metric per generation and its SE between replicates. When a model stores an evaluation SE
+(``<metric>_se``), the evaluation noise of the mean, sqrt(mean(se^2) / chains), is a floor under that SE (a few
+replicates can agree by chance) and is the SE itself when there is one replicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from madlib import loops, runs, tidy
+
+# family -> "module:class" of its LoopModel; the neural models also take the chain's lam (their evaluation uses it)
+FAMILIES = {
+    "gaussian": ("madlib.models.gaussian", "GaussianModel", False),
+    "gmm": ("madlib.models.gmm", "GMMModel", False),
+    "flow": ("madlib.models.flow", "FlowModel", True),
+    "ddpm": ("madlib.models.ddpm", "DDPMModel", True),
+    "gan": ("madlib.models.gan", "GANModel", True),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Chain:
+    """One loop run: ``family`` (a key of FAMILIES), its spec, the model's keyword arguments, and ``labels``: extra
+    columns of its tidy rows (e.g. {"model": "GAN"}) that are not part of what it computes."""
+
+    family: str
+    spec: loops.LoopSpec
+    model: dict = dataclasses.field(default_factory=dict)
+    labels: dict = dataclasses.field(default_factory=dict)
+    replicate: int = 0
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"family: must be one of {', '.join(FAMILIES)}; got {self.family!r}")
+
+    def build(self) -> loops.LoopModel:
+        """A fresh LoopModel of this chain."""
+        module, name, takes_lam = FAMILIES[self.family]
+        cls = getattr(importlib.import_module(module), name)
+        return cls(lam=self.spec.lam, **self.model) if takes_lam else cls(**self.model)
+
+    def key(self) -> str:
+        return runs.run_key(self.spec, self.build())
+
+    def setting(self) -> str:
+        """What the chain's replicates share: everything but the seed (a JSON text, used to group rows)."""
+        spec = {k: v for k, v in self.spec.asdict().items() if k != "seed"}
+        return json.dumps({"family": self.family, "spec": spec, "model": self.model, "labels": self.labels},
+                          sort_keys=True, default=str)
+
+    def cost(self) -> float:
+        """A rough estimate of the chain's compute time in seconds at one thread (only its order matters: the runner
+        starts the longest chains first)."""
+        return self.spec.generations * _cost_per_generation(self)
+
+
+def _cost_per_generation(chain: Chain) -> float:
+    spec, model = chain.spec, chain.model
+    size = max(spec.n_ini, spec.n_r + spec.n_s * (1 if not spec.accumulate else spec.generations / 2))
+    if chain.family == "ddpm":
+        steps = model.get("train_steps", 2000)
+        return 28.0 * steps / 1000 * (1.7 if spec.lam < 1 else 1.0)
+    if chain.family == "gan":
+        return 27.0 * model.get("train_steps", 500) / 500 * (1 + size / 20000)
+    if chain.family == "flow":
+        return 10.0 * model.get("epochs", 20) / 20 * size / 10000
+    if chain.family == "gmm":
+        return 0.15 * size / 2000
+    d = model.get("d", 100)
+    return 1.5e-9 * model.get("replicates", 1) * d**3  # measured: 0.018 s a generation at d = 100, 12 replicates
+
+
+def chain_seed(master: int, family: str, spec_fields: dict, replicate: int = 0) -> int:
+    """The seed of one chain: a function of the master seed, the setting (family and spec fields other than seed and
+    generations) and the replicate index (see the module docstring)."""
+    setting = {k: v for k, v in spec_fields.items() if k not in ("seed", "generations")}
+    text = json.dumps({"family": family, "spec": setting}, sort_keys=True, default=float)
+    digest = hashlib.sha256(text.encode()).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    return int(np.random.SeedSequence([int(master), *words, int(replicate)]).generate_state(1)[0])
+
+
+def make(family: str, seed: int, replicate: int = 0, model: dict | None = None, labels: dict | None = None,
+         **spec_fields) -> Chain:
+    """A chain of `family` with the given LoopSpec fields; its seed is chain_seed(seed, family, fields, replicate)."""
+    probe = loops.LoopSpec(**spec_fields)  # validates the fields and resolves p_real / n
+    fields = {k: v for k, v in probe.asdict().items() if k != "seed"}
+    spec = dataclasses.replace(probe, seed=chain_seed(seed, family, fields, replicate))
+    return Chain(family, spec, dict(model or {}), dict(labels or {}), replicate)
+
+
+def replicates(family: str, seed: int, count: int, model: dict | None = None, labels: dict | None = None,
+               **spec_fields) -> list[Chain]:
+    """`count` independent chains of one setting (replicates 0 .. count-1)."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"replicates: must be an integer >= 1; got {count!r}")
+    return [make(family, seed, r, model, labels, **spec_fields) for r in range(int(count))]
+
+
+# Reading chains -----------------------------------------------------------------------------------------------------
+def load(chains: Sequence[Chain], store=None, progress: bool | None = None) -> list[list[loops.Metrics]]:
+    """Every chain's per-generation metrics, from the store, computing (one thread each) what is missing."""
+    return [runs.run_or_load(c.spec, c.build(), store=store, progress=progress) for c in chains]
+
+
+def tidy_frame(chains: Sequence[Chain], histories: Sequence[list[loops.Metrics]], metrics: Iterable[str]) -> pd.DataFrame:
+    """One row per setting x generation x metric: mean and SE (see the module docstring), ``replicates`` = how many
+    values the mean is over, and the chains' labels as columns."""
+    groups: dict[str, list[int]] = {}
+    for i, chain in enumerate(chains):
+        groups.setdefault(chain.setting(), []).append(i)
+    rows = []
+    for members in groups.values():
+        first = chains[members[0]]
+        setting = {**tidy.setting_of(first.spec), **first.labels}
+        for metric in metrics:
+            values = np.concatenate([_per_replicate(histories[i], metric) for i in members])
+            mean, sem = tidy.mean_sem(values)
+            if f"{metric}_se" in histories[members[0]][0]:
+                floor = np.sqrt(np.mean(np.concatenate([_per_replicate(histories[i], f"{metric}_se") ** 2
+                                                        for i in members]), axis=0) / len(members))
+                sem = floor if len(values) == 1 else np.fmax(sem, floor)
+            rows += [{**setting, "generation": g + 1, "metric": metric, "mean": float(mean[g]),
+                      "sem": float(sem[g]), "replicates": len(values)} for g in range(values.shape[1])]
+    return tidy.frame(rows)
+
+
+def _per_replicate(history: list[loops.Metrics], metric: str) -> np.ndarray:
+    """(replicates, generations) array of one scalar-per-replicate metric of one chain."""
+    if metric not in history[0]:
+        raise ValueError(f"metric: {metric!r} is not stored by this chain; it stores {', '.join(history[0])}")
+    return np.stack([np.atleast_1d(np.asarray(h[metric], dtype=float)) for h in history], axis=1)
+
+
+def run_chains(chains: Sequence[Chain], metrics: Iterable[str], store=None,
+               progress: bool | None = None) -> tuple[pd.DataFrame, list[list[loops.Metrics]]]:
+    """Load (or compute) the chains; return their tidy frame and their histories (for plotted arrays)."""
+    histories = load(chains, store, progress)
+    return tidy_frame(chains, histories, metrics), histories
+
+
+# Figures' studies ----------------------------------------------------------------------------------------------------
+# figure stem -> (plan, build): both take the figure's resolved settings as keyword arguments; plan returns the chains
+# the figure reads (computing nothing), build returns its tidy.FigureData (reading, or computing, those chains).
+STUDIES: dict[str, tuple[Callable, Callable]] = {}
+STUDY_MODULES = ("madlib.gaussian_studies", "madlib.gmm_studies", "madlib.flow_studies", "madlib.ddpm_studies",
+                 "madlib.gan_studies")
+
+
+def study(*stems: str, plan: Callable) -> Callable:
+    """Decorator of a figure's build function in a study module: ``@chains.study("fig04_...", plan=fig04_plan)``.
+    The build function must read exactly the chains its plan returns (build them by calling the plan)."""
+    def wrap(build: Callable) -> Callable:
+        for stem in stems:
+            STUDIES[stem] = (plan, build)
+        return build
+    return wrap
+
+
+def _studies() -> dict[str, tuple[Callable, Callable]]:
+    for module in STUDY_MODULES:
+        importlib.import_module(module)
+    return STUDIES
+
+
+def plan(stem: str, preset: str | None = None, seed: int | None = None, overrides=None) -> list[Chain]:
+    """The chains figure `stem` reads at a preset (with the notebook's seed and overrides), without computing any."""
+    from madlib import presets
+
+    return plan_settings(stem, presets.resolve(stem, preset, seed=seed, overrides=overrides))
+
+
+def plan_settings(stem: str, settings: dict) -> list[Chain]:
+    """The chains of a figure given its resolved settings ([] for a diagram)."""
+    studies = _studies()
+    return studies[stem][0](**settings) if stem in studies else []
+
+
+def figure(stem: str, settings: dict) -> tidy.FigureData:
+    """A figure's data from its resolved settings: reads its chains from the store, computing what is missing."""
+    studies = _studies()
+    if stem not in studies:
+        raise ValueError(f"figure: {stem!r} has no study (a diagram?); figures with one: {', '.join(studies)}")
+    return studies[stem][1](**settings)
+
+
+def unique(chains: Iterable[Chain]) -> list[Chain]:
+    """Each store key once, longest (estimated) first."""
+    by_key = {}
+    for chain in chains:
+        by_key.setdefault(chain.key(), chain)
+    return sorted(by_key.values(), key=lambda c: -c.cost())
+
+
+# The runner -----------------------------------------------------------------------------------------------------------
+def _compute(chain: Chain, store: str) -> str:
+    """Worker task: compute (or find) one chain in the store; return its key."""
+    runs.run_or_load(chain.spec, chain.build(), store=store, progress=False)
+    return chain.key()
+
+
+def _pin_one_thread() -> None:
+    """Initializer of a local worker process: one BLAS and one torch thread for its whole life."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def compute(chains: Sequence[Chain], jobs: int | None = None, scheduler: str | None = None, store=None,
+            progress: bool | None = None) -> list[str]:
+    """Compute every distinct chain (longest first) and return their keys in the order they finished.
+
+    ``scheduler`` None: ``jobs`` local worker processes (default: the number of cores), each with one thread;
+    jobs=1 computes in this process. ``scheduler`` "local": a ``distributed.LocalCluster`` of ``jobs`` one-thread
+    workers; any other value: the address of a running Dask scheduler (e.g. tcp://host:8786), whose workers must
+    see the same store folder (a shared filesystem).
+    """
+    todo = unique(chains)
+    store = str(runs.store_path(store))
+    jobs = _check_jobs(jobs)
+    progress = runs.progress_enabled() if progress is None else progress
+    reporter = _Progress(len(todo), progress)
+    if scheduler is not None:
+        return _compute_dask(todo, jobs, scheduler, store, reporter)
+    if jobs == 1 or len(todo) <= 1:
+        with runs.one_thread():
+            return [reporter.done(_compute(c, store), c) for c in todo]
+    return _compute_processes(todo, jobs, store, reporter)
+
+
+def worker_count(jobs: int | None = None) -> int:
+    """The number of local workers: `jobs`, else the number of cores this process may use."""
+    return _check_jobs(jobs)
+
+
+def _check_jobs(jobs) -> int:
+    if jobs is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ValueError(f"jobs: must be an integer >= 1 (worker processes); got {jobs!r}")
+    return int(jobs)
+
+
+def _compute_processes(todo: list[Chain], jobs: int, store: str, reporter) -> list[str]:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")
+    keys = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pin_one_thread) as pool:
+        pending = {pool.submit(_compute, chain, store): chain for chain in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                keys.append(reporter.done(future.result(), pending.pop(future)))
+    return keys
+
+
+def _compute_dask(todo: list[Chain], jobs: int, scheduler: str, store: str, reporter) -> list[str]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as error:
+        raise ValueError("scheduler: needs Dask's `distributed` package: pip install -e \".[dask]\"") from error
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) \
+        if scheduler == "local" else None
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        client.run(_pin_one_thread)
+        futures = {client.submit(_compute, chain, store, key=f"chain-{chain.key()}", pure=False,
+                                 priority=round(chain.cost())): chain for chain in todo}
+        return [reporter.done(future.result(), futures[future]) for future in as_completed(futures)]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def store_fingerprint(store=None) -> str:
+    """A SHA-256 over every file of a run store (lock files aside): the members of zip containers (npz files, torch
+    checkpoints), whose own bytes carry write times, and the bytes of everything else. Two stores holding the same
+    results bit for bit have the same fingerprint."""
+    import zipfile
+
+    folder = runs.store_path(store)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in sorted(archive.namelist()):
+                    digest.update(member.encode() + archive.read(member))
+        else:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Progress:
+    """One bar over chains (done / total, elapsed, ETA); plain lines when stderr is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.start = time.time()
+        self.total = total
+        self.count = 0
+        self.lines = enabled and not sys.stderr.isatty()
+        self.bar = tqdm(total=total, desc="chains", unit="chain", disable=not enabled or self.lines)
+
+    def done(self, key: str, chain: Chain) -> str:
+        self.count += 1
+        self.bar.update(1)
+        if self.lines:
+            elapsed = time.time() - self.start
+            eta = elapsed / self.count * (self.total - self.count)
+            print(f"chains {self.count}/{self.total}  {chain.family} {chain.spec.variant} lam={chain.spec.lam}  "
+                  f"elapsed {elapsed:.0f} s  eta {eta:.0f} s", file=sys.stderr, flush=True)
+        if self.count == self.total:
+            self.bar.close()
+        return key
