@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -44,8 +45,9 @@ FAMILIES = {
 
 @dataclass(frozen=True, eq=False)
 class Chain:
-    """One loop run: ``family`` (a key of FAMILIES), its spec, the model's keyword arguments, and ``labels``: extra
-    columns of its tidy rows (e.g. {"model": "GAN"}) that are not part of what it computes."""
+    """One loop run: ``family`` (a key of FAMILIES, or "package.module:Class" naming a user's own LoopModel), its
+    spec, the model's keyword arguments, and ``labels``: extra columns of its tidy rows (e.g. {"model": "GAN"}) that
+    are not part of what it computes. A user's class gets the chain's lam too when its constructor takes ``lam``."""
 
     family: str
     spec: loops.LoopSpec
@@ -54,13 +56,19 @@ class Chain:
     replicate: int = 0
 
     def __post_init__(self):
-        if self.family not in FAMILIES:
-            raise ValueError(f"family: must be one of {', '.join(FAMILIES)}; got {self.family!r}")
+        if self.family not in FAMILIES and self.family.count(":") != 1:
+            raise ValueError(f"family: must be one of {', '.join(FAMILIES)} or 'package.module:Class' (your own "
+                             f"LoopModel); got {self.family!r}")
 
     def build(self) -> loops.LoopModel:
         """A fresh LoopModel of this chain."""
-        module, name, takes_lam = FAMILIES[self.family]
-        cls = getattr(importlib.import_module(module), name)
+        if self.family in FAMILIES:
+            module, name, takes_lam = FAMILIES[self.family]
+            cls = getattr(importlib.import_module(module), name)
+        else:
+            module, name = self.family.split(":")
+            cls = getattr(importlib.import_module(module), name)
+            takes_lam = "lam" in inspect.signature(cls).parameters
         return cls(lam=self.spec.lam, **self.model) if takes_lam else cls(**self.model)
 
     def key(self) -> str:
@@ -223,10 +231,12 @@ def _compute(chain: Chain, store: str) -> str:
     return chain.key()
 
 
-def _pin_one_thread() -> None:
-    """Initializer of a local worker process: one BLAS and one torch thread for its whole life."""
+def _setup_worker() -> None:
+    """Initializer of a worker process: one BLAS and one torch thread for its whole life, and no progress bars of
+    its own (the runner shows one bar over chains)."""
     from threadpoolctl import threadpool_limits
 
+    os.environ["MADLIB_PROGRESS"] = "0"
     threadpool_limits(1)
     import torch
 
@@ -246,7 +256,7 @@ def compute(chains: Sequence[Chain], jobs: int | None = None, scheduler: str | N
     store = str(runs.store_path(store))
     jobs = _check_jobs(jobs)
     progress = runs.progress_enabled() if progress is None else progress
-    reporter = _Progress(len(todo), progress)
+    reporter = _Progress(todo, progress)
     if scheduler is not None:
         return _compute_dask(todo, jobs, scheduler, store, reporter)
     if jobs == 1 or len(todo) <= 1:
@@ -274,7 +284,7 @@ def _compute_processes(todo: list[Chain], jobs: int, store: str, reporter) -> li
 
     context = multiprocessing.get_context("spawn")
     keys = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_pin_one_thread) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_setup_worker) as pool:
         pending = {pool.submit(_compute, chain, store): chain for chain in todo}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -292,7 +302,7 @@ def _compute_dask(todo: list[Chain], jobs: int, scheduler: str, store: str, repo
         if scheduler == "local" else None
     client = Client(cluster if cluster is not None else scheduler)
     try:
-        client.run(_pin_one_thread)
+        client.run(_setup_worker)
         futures = {client.submit(_compute, chain, store, key=f"chain-{chain.key()}", pure=False,
                                  priority=round(chain.cost())): chain for chain in todo}
         return [reporter.done(future.result(), futures[future]) for future in as_completed(futures)]
@@ -322,23 +332,26 @@ def store_fingerprint(store=None) -> str:
 
 
 class _Progress:
-    """One bar over chains (done / total, elapsed, ETA); plain lines when stderr is not a terminal."""
+    """One bar over chains (done / total, elapsed, ETA); plain lines when stderr is not a terminal. The ETA weighs
+    the chains by their estimated cost (the longest run first, so a count-based ETA would be far too long)."""
 
-    def __init__(self, total: int, enabled: bool):
+    def __init__(self, todo: Sequence[Chain], enabled: bool):
         from tqdm.auto import tqdm
 
         self.start = time.time()
-        self.total = total
-        self.count = 0
+        self.total, self.count = len(todo), 0
+        self.cost_total, self.cost_done = sum(c.cost() for c in todo), 0.0
         self.lines = enabled and not sys.stderr.isatty()
-        self.bar = tqdm(total=total, desc="chains", unit="chain", disable=not enabled or self.lines)
+        self.bar = tqdm(total=self.total, desc="chains", unit="chain", disable=not enabled or self.lines)
 
     def done(self, key: str, chain: Chain) -> str:
         self.count += 1
+        self.cost_done += chain.cost()
+        elapsed = time.time() - self.start
+        eta = elapsed * (self.cost_total - self.cost_done) / max(self.cost_done, 1e-9)
+        self.bar.set_postfix_str(f"eta {eta / 60:.0f} min", refresh=False)
         self.bar.update(1)
         if self.lines:
-            elapsed = time.time() - self.start
-            eta = elapsed / self.count * (self.total - self.count)
             print(f"chains {self.count}/{self.total}  {chain.family} {chain.spec.variant} lam={chain.spec.lam}  "
                   f"elapsed {elapsed:.0f} s  eta {eta:.0f} s", file=sys.stderr, flush=True)
         if self.count == self.total:

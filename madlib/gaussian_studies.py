@@ -265,6 +265,14 @@ def _edge(data: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame({by: list(edge), "largest_admissible_n_s": list(edge.values())})
 
 
+def _admissibility(plan, by: str, d, replicates, curve_replicates, rule: dict, seed) -> tidy.FigureData:
+    """Figs. 11 and 12: the limits with n_e, and the edge of the admissible region per value of `by`."""
+    result = _limits_with_n_e(plan, d, curve_replicates, LimitRule(**rule), seed,
+                              _limit_caption(d, replicates, LimitRule(**rule), curve_replicates))
+    result.frames["edge"] = _edge(result.data, by)
+    return result
+
+
 def fig11_plan(d, lam, n_r_values, n_s_values, replicates, curve_replicates, rule, seed) -> list[chains.Chain]:
     """Fig. 11: one limit chain per (n_r, n_s) at one lam."""
     return limit_chains(grid(n_r=n_r_values, n_s=n_s_values, lam=[lam]), d, replicates, seed, LimitRule(**rule))
@@ -275,10 +283,7 @@ def fig11(d, lam, n_r_values, n_s_values, replicates, curve_replicates, rule, se
     """Fig. 11: wd_limit, n_e and n_e / n_r over (n_r, n_s) at one lam; frames ``edge`` (largest admissible n_s per
     n_r) and ``real_fit_curve``."""
     plan = fig11_plan(d, lam, n_r_values, n_s_values, replicates, curve_replicates, rule, seed)
-    result = _limits_with_n_e(plan, d, curve_replicates, LimitRule(**rule), seed,
-                              _limit_caption(d, replicates, LimitRule(**rule), curve_replicates))
-    result.frames["edge"] = _edge(result.data, "n_r")
-    return result
+    return _admissibility(plan, "n_r", d, replicates, curve_replicates, rule, seed)
 
 
 def fig12_plan(d, n_r, lam_values, n_s_values, replicates, curve_replicates, rule, seed) -> list[chains.Chain]:
@@ -291,10 +296,7 @@ def fig12(d, n_r, lam_values, n_s_values, replicates, curve_replicates, rule, se
     """Fig. 12: wd_limit, n_e and n_e / n_r over (lam, n_s) at one n_r; frames ``edge`` (largest admissible n_s per
     lam) and ``real_fit_curve``."""
     plan = fig12_plan(d, n_r, lam_values, n_s_values, replicates, curve_replicates, rule, seed)
-    result = _limits_with_n_e(plan, d, curve_replicates, LimitRule(**rule), seed,
-                              _limit_caption(d, replicates, LimitRule(**rule), curve_replicates))
-    result.frames["edge"] = _edge(result.data, "lam")
-    return result
+    return _admissibility(plan, "lam", d, replicates, curve_replicates, rule, seed)
 
 
 def fig30_plan(d, n_r, n_s, lam, memory_values, replicates, curve_replicates, rule, seed) -> list[chains.Chain]:

@@ -31,27 +31,6 @@ def setting_of(spec: loops.LoopSpec) -> dict:
     return {k: getattr(spec, k) for k in SETTING_COLUMNS}
 
 
-def history_rows(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: Iterable[str]) -> list[dict]:
-    """Rows of one run: mean and SE over replicates of each metric at each generation."""
-    rows = []
-    setting = setting_of(spec)
-    for metric in metrics:
-        values = np.stack([np.atleast_1d(h[metric]) for h in history], axis=1)  # (replicates, generations)
-        mean, sem = mean_sem(values)
-        for g in range(values.shape[1]):
-            rows.append({**setting, "generation": g + 1, "metric": metric, "mean": mean[g], "sem": sem[g]})
-    return rows
-
-
-def evaluation_rows(spec: loops.LoopSpec, history: list[loops.Metrics], metrics: Iterable[str]) -> pd.DataFrame:
-    """Tidy rows of one single-chain run: each metric per generation with its own evaluation SE (the run stores
-    ``<metric>_se`` beside ``<metric>``) as ``sem``. Used by the neural models, which run one chain per setting."""
-    rows = [{**setting_of(spec), "generation": g, "metric": name, "mean": float(h[name][0]),
-             "sem": float(h[f"{name}_se"][0])}
-            for g, h in enumerate(history, start=1) for name in metrics]
-    return frame(rows)
-
-
 def summary_row(setting: Mapping, metric: str, values: np.ndarray, generation=np.nan) -> dict:
     """One row for a per-replicate quantity that has no generation axis (e.g. a loop's limit)."""
     mean, sem = mean_sem(np.atleast_1d(values))

@@ -31,6 +31,26 @@ def test_longer_chain_starts_with_the_shorter_one(tmp_path):
     assert all(np.array_equal(a["wd"], b["wd"]) for a, b in zip(h_short, h_long[:6]))
 
 
+class BiasedGaussian:
+    """A user's own model class: the built-in Gaussian, constructed with the chain's lam."""
+
+    def __new__(cls, lam, d, replicates):
+        from madlib.models.gaussian import GaussianModel
+
+        model = GaussianModel(d=d, replicates=replicates)
+        model.user_lam = lam
+        return model
+
+
+def test_a_users_own_model_class_runs_as_a_chain(tmp_path):
+    own = chains.make(f"{__name__}:BiasedGaussian", 0, **{**GAUSSIAN, "lam": 0.7})
+    assert own.build().user_lam == 0.7
+    builtin = chains.make("gaussian", 0, **{**GAUSSIAN, "lam": 0.7})
+    (df_own, _), (df_builtin, _) = chains.run_chains([own], ["wd"], tmp_path), chains.run_chains([builtin], ["wd"],
+                                                                                                     tmp_path)
+    assert own.spec.seed != builtin.spec.seed and len(df_own) == len(df_builtin) == GAUSSIAN["generations"]
+
+
 def test_bad_family_and_replicate_count():
     with pytest.raises(ValueError, match="family"):
         chains.make("vae", 0, **GAUSSIAN)

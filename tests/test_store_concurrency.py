@@ -239,7 +239,7 @@ def test_a_chain_runs_on_one_thread_whatever_the_caller_set(tmp_path):
         assert model.seen == [(1, 1)] * spec.generations
         torch.set_num_threads(1)
         with threadpool_limits(1):
-            reference = loops.run(spec, flow.for_spec(spec, **TINY_FLOW))
+            reference = loops.run(spec, flow.FlowModel(lam=spec.lam, **TINY_FLOW))
     finally:
         torch.set_num_threads(caller)
     assert same_metrics(stored, reference)

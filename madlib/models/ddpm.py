@@ -233,8 +233,8 @@ class FittedDDPM:
 class DDPMModel:
     """Conditional DDPM on MNIST digits, as a :class:`madlib.loops.LoopModel`.
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the loop engine passes it to ``sample`` itself); build
-    the model with :func:`for_spec` so that both agree.
+    ``lam`` is the run's sampling bias, used by ``evaluate`` (the loop engine passes it to ``sample`` itself); a chain
+    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree.
     """
 
     def __init__(self, backbone: str = "latent-mlp", lam: float = 1.0, timesteps: int = 500, train_steps: int = 2000,
@@ -479,8 +479,3 @@ def _grid(digits: Digits, per_class: int) -> np.ndarray:
         chosen = digits.images[digits.labels == c][:per_class, 0].numpy()
         grid[c, : len(chosen)] = chosen
     return grid
-
-
-def for_spec(spec: loops.LoopSpec, **settings) -> DDPMModel:
-    """The DDPM model of one loop: its evaluation uses the spec's bias."""
-    return DDPMModel(lam=spec.lam, **settings)

@@ -201,8 +201,8 @@ def _check_lam(lam: float) -> float:
 class FlowModel:
     """Glow on the 2-D Rosenbrock density, as a :class:`madlib.loops.LoopModel`.
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); build the
-    model with :func:`for_spec` so that both agree.
+    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); a chain
+    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree.
     """
 
     def __init__(self, lam: float = 1.0, steps: int = 8, hidden: int = 64, epochs: int = 20, batch_size: int = 256,
@@ -366,8 +366,3 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
         return math.nan
     cost = ot.dist(a, b, metric="euclidean")
     return float(ot.emd2(np.full(len(a), 1.0 / len(a)), np.full(len(b), 1.0 / len(b)), cost, numItermax=10**7))
-
-
-def for_spec(spec: loops.LoopSpec, **settings) -> FlowModel:
-    """The flow model of one loop: its evaluation uses the spec's bias."""
-    return FlowModel(lam=spec.lam, **settings)

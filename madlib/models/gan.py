@@ -259,10 +259,10 @@ class FittedGAN:
 class GANModel:
     """An unconditional GAN as a :class:`madlib.loops.LoopModel` (see the module docstring).
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); build the
-    model with :func:`for_spec` so that both agree. ``train_steps`` counts generator steps (a WGAN-GP step also has
-    ``n_critic`` critic steps). ``train_steps`` and ``lr`` default per architecture (DEFAULT_TRAIN_STEPS,
-    DEFAULT_LR). ``r1_gamma`` weighs the style GAN's R1 penalty (gamma / 2 * R1).
+    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); a chain
+    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree. ``train_steps`` counts
+    generator steps (a WGAN-GP step also has ``n_critic`` critic steps). ``train_steps`` and ``lr`` default per
+    architecture (DEFAULT_TRAIN_STEPS, DEFAULT_LR). ``r1_gamma`` weighs the style GAN's R1 penalty (gamma / 2 * R1).
     """
 
     def __init__(self, architecture: str = "style", lam: float = 1.0, dataset: str = "mnist-5k",
@@ -551,8 +551,3 @@ def pixel_pca(images: torch.Tensor, dim: int) -> Callable[[torch.Tensor], np.nda
         return ((x.reshape(len(x), -1).double() - mean) @ components.T).numpy()
 
     return embed
-
-
-def for_spec(spec: loops.LoopSpec, **settings) -> GANModel:
-    """The GAN model of one loop: its evaluation uses the spec's bias."""
-    return GANModel(lam=spec.lam, **settings)
