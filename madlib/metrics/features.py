@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -166,16 +167,18 @@ def lenet(dataset: str = "mnist-5k", epochs: int = DEFAULT_EPOCHS, seed: int = 0
     device = torch.device(device) if device is not None else default_device()
     settings = lenet_settings(dataset, epochs, seed, device)
     weights_path, accuracy_path = lenet_paths(settings, store)
-    network = _load_weights(weights_path, device)
-    if network is None:
-        train_set, _ = TRAINING_DATA[dataset]
-        network = train_lenet(*train_set(), epochs=epochs, seed=seed, device=device)
-        _save_weights(network, weights_path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{weights_path}.lock"):  # many processes may share a store: one trains, the others wait and load
+        network = _load_weights(weights_path, device)
+        trained = network is None
+        if trained:
+            train_set, _ = TRAINING_DATA[dataset]
+            with runs.one_thread():  # the same weights whoever trains them (a chain's worker or a notebook)
+                network = train_lenet(*train_set(), epochs=epochs, seed=seed, device=device)
+            _save_weights(network, weights_path)
+    network.test_accuracy = None if trained else _stored_accuracy(settings, accuracy_path)
+    if network.test_accuracy is None:
         network.test_accuracy = _measure_accuracy(network, settings, accuracy_path)
-    else:
-        network.test_accuracy = _stored_accuracy(settings, accuracy_path)
-        if network.test_accuracy is None:
-            network.test_accuracy = _measure_accuracy(network, settings, accuracy_path)
     return network
 
 
