@@ -1,7 +1,8 @@
 """Wall time of the chain runner on the same chains, three ways, and whether the results are the same bit for bit.
 
-    python benchmarks/runner.py                   # 4 default DDPM chains x 2 generations (about 10 min on 2 cores)
-    python benchmarks/runner.py --generations 1 --family flow
+    python benchmarks/runner.py                   # 4 guided default DDPM chains x 2 generations (about 15 min)
+    python benchmarks/runner.py --lams 1 0.9 0.8 0.7     # unequal chains: the two workers finish apart
+    python benchmarks/runner.py --family flow
 
 Ways:
 * ``--jobs 1``: one process, one thread (what `madlib run --jobs 1` does);
@@ -26,9 +27,8 @@ import time
 from madlib import chains, loops, presets
 
 
-def benchmark_chains(family: str, count: int, generations: int) -> list[chains.Chain]:
-    """`count` chains of the default preset's model with different lam (so each is its own chain)."""
-    lams = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.95, 0.85][:count]
+def benchmark_chains(family: str, lams: list[float], generations: int) -> list[chains.Chain]:
+    """One chain of the default preset's model per lam (lam < 1 costs the DDPM about 1.7 times lam = 1: guidance)."""
     if family == "ddpm":
         model, sizes = presets.DDPM_MODEL["default"], dict(n_ini=4000, n_s=2000)
     elif family == "flow":
@@ -64,13 +64,13 @@ def store_with_lenet(lenet_source: str) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="ddpm", choices=["ddpm", "flow"])
-    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--lams", type=float, nargs="+", default=[0.9, 0.8, 0.7, 0.6], help="one chain per lam")
     parser.add_argument("--generations", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=chains.worker_count())
     parser.add_argument("--skip-sequential", action="store_true", help="leave out the default-thread sequential run")
     args = parser.parse_args(argv)
     os.environ["MADLIB_PROGRESS"] = "0"
-    todo = benchmark_chains(args.family, args.chains, args.generations)
+    todo = benchmark_chains(args.family, args.lams, args.generations)
     import torch
 
     print(f"{len(todo)} {args.family} chains x {args.generations} generations; {os.cpu_count()} cores; "
