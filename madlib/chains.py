@@ -33,7 +33,8 @@ import pandas as pd
 
 from madlib import loops, runs, tidy
 
-# family -> "module:class" of its LoopModel; the neural models also take the chain's lam (their evaluation uses it)
+# family -> (module, class of its LoopModel, whether the constructor takes the chain's lam: the neural models' evaluation
+# uses it)
 FAMILIES = {
     "gaussian": ("madlib.models.gaussian", "GaussianModel", False),
     "gmm": ("madlib.models.gmm", "GMMModel", False),
