@@ -64,13 +64,6 @@ def growing_pool_chain(generations: int, n_r: int, n_s: int, lam: float = 1.0, s
                        n_ini=n_r, n_r=n_r, n_s=n_s, lam=lam, accumulate=True)
 
 
-def growing_pool(generations: int, n_r: int, n_s: int, lam: float = 1.0, seed: int = 0,
-                 model: dict | None = None) -> tuple[pd.DataFrame, list[loops.Metrics]]:
-    """The growing-pool chain's tidy scores and history."""
-    data, histories = chains.run_chains([growing_pool_chain(generations, n_r, n_s, lam, seed, model)], SCORES)
-    return data, histories[0]
-
-
 # What the figures plot -----------------------------------------------------------------------------------------------
 def grids(history: list[loops.Metrics], shown: Iterable[int]) -> dict[int, np.ndarray]:
     """The stored sample grid of each shown generation."""
