@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PRESET ?= default
 STAMP  := $(VENV)/.installed
 
-.PHONY: figures test unit nbval lab clean install
+.PHONY: figures test unit nbval lab clean install gpu-check
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ test: $(STAMP)
 	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && \
 	MADLIB_STORE=$$store MADLIB_PRESET=smoke MADLIB_PROGRESS=0 MPLBACKEND=Agg \
 	$(BIN)/python -m pytest tests --nbval-lax notebooks -p no:cacheprovider
+
+# `make gpu-check`: on one CUDA GPU (under 8 min), the `paper` UNet DDPM and style GAN on the offline digits: speed,
+#                   generation-1 scores, a 2-generation loop through the store (benchmarks/gpu_check.py docstring).
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks

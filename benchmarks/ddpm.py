@@ -90,7 +90,7 @@ def default_generation(device: torch.device, digits: ddpm.Digits) -> dict[str, f
     _, lenet_time = timed(model.reference)
     fitted, fit_time = timed(model.fit, digits, np.random.default_rng(0))
     _, sample_time = timed(model.sample, fitted, GENERATION_SAMPLES, 1.0, np.random.default_rng(1))
-    metrics, evaluate_time = timed(model.evaluate, fitted, np.random.default_rng(2))
+    metrics, evaluate_time = timed(model.evaluate, fitted, 1.0, np.random.default_rng(2))
     return {"lenet (not counted)": lenet_time, "fit": fit_time, f"sample {GENERATION_SAMPLES}": sample_time,
             f"evaluate {model.n_eval}": evaluate_time, "generation": fit_time + sample_time + evaluate_time,
             "fid": float(metrics["fid"][0]), "lenet_agreement": float(metrics["lenet_agreement"][0])}

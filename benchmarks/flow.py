@@ -59,7 +59,7 @@ def main() -> None:
     for lam in (1.0, 0.8):
         _, elapsed = timed(lambda: model.sample(fitted, args.samples, lam, rng), model.device)
         print(f"sampling lam={lam:g}: {args.samples / elapsed:,.0f} points/s ({args.samples} points)")
-    _, elapsed = timed(lambda: model.evaluate(fitted, rng), model.device)
+    _, elapsed = timed(lambda: model.evaluate(fitted, 1.0, rng), model.device)
     print(f"evaluation: {elapsed:.2f} s per generation")
 
 

@@ -46,7 +46,7 @@ def generation(settings: dict, device: torch.device) -> dict[str, float]:
     model.reference()
     fitted, fit_time = timed(model.fit, digits, np.random.default_rng(1))
     _, sample_time = timed(model.sample, fitted, GENERATION_SAMPLES, 1.0, np.random.default_rng(2))
-    metrics, evaluate_time = timed(model.evaluate, fitted, np.random.default_rng(3))
+    metrics, evaluate_time = timed(model.evaluate, fitted, 1.0, np.random.default_rng(3))
     return {"steps/s": model.train_steps / fit_time, "images/s": GENERATION_SAMPLES / sample_time, "fit s": fit_time,
             "sample s": sample_time, "evaluate s": evaluate_time, "generation s": fit_time + sample_time + evaluate_time,
             **{name: float(metrics[name][0]) for name in ("fid", "precision", "recall", "spectral_distance",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
-import inspect
 import json
 import os
 import sys
@@ -33,14 +32,14 @@ import pandas as pd
 
 from madlib import loops, runs, tidy
 
-# family -> (module, class of its LoopModel, whether the constructor takes the chain's lam: the neural models' evaluation
-# uses it)
+# family -> (module, class of its LoopModel); the model is built from the chain's model arguments alone (the engine
+# hands the run's lam to sample and evaluate)
 FAMILIES = {
-    "gaussian": ("madlib.models.gaussian", "GaussianModel", False),
-    "gmm": ("madlib.models.gmm", "GMMModel", False),
-    "flow": ("madlib.models.flow", "FlowModel", True),
-    "ddpm": ("madlib.models.ddpm", "DDPMModel", True),
-    "gan": ("madlib.models.gan", "GANModel", True),
+    "gaussian": ("madlib.models.gaussian", "GaussianModel"),
+    "gmm": ("madlib.models.gmm", "GMMModel"),
+    "flow": ("madlib.models.flow", "FlowModel"),
+    "ddpm": ("madlib.models.ddpm", "DDPMModel"),
+    "gan": ("madlib.models.gan", "GANModel"),
 }
 
 
@@ -48,7 +47,7 @@ FAMILIES = {
 class Chain:
     """One loop run: ``family`` (a key of FAMILIES, or "package.module:Class" naming a user's own LoopModel), its
     spec, the model's keyword arguments, and ``labels``: extra columns of its tidy rows (e.g. {"model": "GAN"}) that
-    are not part of what it computes. A user's class gets the chain's lam too when its constructor takes ``lam``."""
+    are not part of what it computes."""
 
     family: str
     spec: loops.LoopSpec
@@ -63,14 +62,8 @@ class Chain:
 
     def build(self) -> loops.LoopModel:
         """A fresh LoopModel of this chain."""
-        if self.family in FAMILIES:
-            module, name, takes_lam = FAMILIES[self.family]
-            cls = getattr(importlib.import_module(module), name)
-        else:
-            module, name = self.family.split(":")
-            cls = getattr(importlib.import_module(module), name)
-            takes_lam = "lam" in inspect.signature(cls).parameters
-        return cls(lam=self.spec.lam, **self.model) if takes_lam else cls(**self.model)
+        module, name = FAMILIES[self.family] if self.family in FAMILIES else self.family.split(":")
+        return getattr(importlib.import_module(module), name)(**self.model)
 
     def key(self) -> str:
         return runs.run_key(self.spec, self.build())

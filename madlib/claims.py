@@ -93,23 +93,81 @@ def _collapse_orderings(df: pd.DataFrame, last: int):
 
 
 # Fig. 10 -----------------------------------------------------------------------------------------------------------
+# Each panel (a Gaussian lam, the DDPM) is judged in two steps: have its loops converged, and do their limits agree?
+# A limit is the mean over a chain's last `window` generations, which follow a burn-in (presets: Fig. 10's windows).
+# Converged: no chain of the panel shows a trend over its window, at the family-wise level TREND_ALPHA (two-sided
+# Student t, Bonferroni over the panel's chains). A Gaussian chain's trend statistic is its drift_z (the window's
+# first half minus its second, a t statistic over the batched replicates; gaussian_studies.fresh_limit). A DDPM
+# chain is one run per n_ini, so its statistic is the least-squares slope of the FID over its window over the slope's
+# SE, from the residual variance pooled over the panel's chains (never below the evaluation variance). A panel that
+# has not converged fails its agreement check too: a limit read off a moving window is no limit.
+TREND_ALPHA = 0.05
+
+
 def _pairwise_abs_z(rows) -> list[float]:
     """|z| of the difference of every pair of estimates (rows with mean and sem)."""
     return [abs(_z(a.mean, a.sem, b.mean, b.sem)) for i, a in enumerate(rows) for b in rows[i + 1 :]]
 
 
+def trend_critical(dof: float, chains: int) -> float:
+    """|t| beyond which one of `chains` chains shows a trend: two-sided Student t on `dof` degrees of freedom at
+    TREND_ALPHA / chains (Bonferroni: the panel's family-wise level is TREND_ALPHA)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(1 - TREND_ALPHA / (2 * chains), dof))
+
+
+def window_slopes(generations: np.ndarray, values: np.ndarray, sems: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Least-squares slope of each chain's window (a row of `values`, at `generations`) and its SE, from the residual
+    variance pooled over the chains (floored at the chain's mean evaluation variance, `sems` squared; a NaN SE counts
+    as 0), and the pooled residual degrees of freedom, chains x (window - 2); with none, the SEs are NaN."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    sems = np.nan_to_num(np.atleast_2d(np.asarray(sems, dtype=float)))
+    x = np.asarray(generations, dtype=float) - np.mean(generations)
+    sxx = float(x @ x)
+    slopes = values @ x / sxx
+    residuals = values - values.mean(axis=1, keepdims=True) - np.outer(slopes, x)
+    dof = values.shape[0] * (values.shape[1] - 2)
+    pooled = float(np.sum(residuals**2) / dof) if dof > 0 else np.nan
+    variance = np.fmax(pooled, np.mean(sems**2, axis=1)) if dof > 0 else np.full(len(slopes), np.nan)
+    return slopes, np.sqrt(variance / sxx), dof
+
+
+def _panel_checks(name: str, converged: Check, limits: pd.DataFrame, digits: int, start_text: str) -> list[Check]:
+    """The panel's convergence check and its agreement check `name` (the same limit for every n_ini: |z| < Z_SAME;
+    it fails as "not converged" when the first does not hold)."""
+    rows = list(limits.sort_values("n_ini").itertuples())
+    zs = _pairwise_abs_z(rows)
+    text = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.{digits}f}±{r.sem:.{digits}f}" for r in rows)
+    evidence = f"limits {text}; max |z| = {max(zs):.2f} ({start_text})"
+    if not converged.holds:
+        evidence = "does not hold: not converged; " + evidence
+    return [converged, Check(name, converged.holds and max(zs) < Z_SAME, evidence)]
+
+
+def _gaussian_converged(lam: float, limits: pd.DataFrame) -> Check:
+    """No drift over the window in any n_ini chain of a Gaussian panel (its wd_limit rows: drift_z, replicates)."""
+    window = int(limits["window"].iloc[0])
+    name = f"lam={lam:g}: the WD has converged (no trend over the last {window} generations of any n_ini)"
+    drift = limits.sort_values("n_ini")["drift_z"].to_numpy(float) if "drift_z" in limits else np.array([np.nan])
+    dof = int(limits["replicates"].min()) - 1 if "replicates" in limits else 0
+    if dof < 1 or not np.all(np.isfinite(drift)):
+        return Check(name, False, "not converged: no finite drift z-score to test the window with (one replicate, "
+                                  "or data without a drift_z column)")
+    critical = trend_critical(dof, len(drift))
+    text = ", ".join(f"n_ini={n:g}: {z:+.2f}" for n, z in zip(sorted(limits["n_ini"]), drift))
+    return Check(name, bool(np.max(np.abs(drift)) < critical),
+                 f"drift z (the window's first half minus its second, over {dof + 1} replicates) {text}; a trend "
+                 f"if some |z| > {critical:.2f} (two-sided {TREND_ALPHA:g} over {len(drift)} chains)")
+
+
 def check_fig10(df: pd.DataFrame) -> list[Check]:
     checks = []
     for lam, part in _at(df, "wd_limit").groupby("lam"):
-        rows = list(part.sort_values("n_ini").itertuples())
-        zs = _pairwise_abs_z(rows)
-        first = [_one(df, "wd", lam=lam, n_ini=r.n_ini, generation=1) for r in rows]
-        start_z = abs(_z(*first[0], *first[-1]))
-        limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.4f}±{r.sem:.4f}" for r in rows)
-        checks.append(Check(
-            f"lam={lam:g}: same limit for every n_ini", max(zs) < Z_SAME,
-            f"limits {limits}; max |z| = {max(zs):.2f} (at generation 1 the extremes differ by |z| = {start_z:.0f})",
-        ))
+        first = [_one(df, "wd", lam=lam, n_ini=n, generation=1) for n in sorted(part["n_ini"])]
+        start = f"at generation 1 the extremes differ by |z| = {abs(_z(*first[0], *first[-1])):.0f}"
+        checks += _panel_checks(f"lam={lam:g}: same limit for every n_ini", _gaussian_converged(lam, part), part, 4,
+                                start)
     return checks + check_fig10_ddpm(df)
 
 
@@ -366,15 +424,38 @@ def check_fig09(df: pd.DataFrame) -> list[Check]:
 
 
 def check_fig10_ddpm(df: pd.DataFrame) -> list[Check]:
-    rows = list(_at(df, "fid_limit").sort_values("n_ini").itertuples())
-    if not rows:
+    """Fig. 10's DDPM panel (rows fid per generation and fid_limit with its window; see Fig. 10 above): has the FID
+    converged, and is its limit the same for every n_ini?"""
+    limits = _at(df, "fid_limit")
+    if limits.empty:
         return []
-    zs = _pairwise_abs_z(rows)
-    first = [_one(df, "fid", n_ini=r.n_ini, generation=1) for r in rows]
-    limits = ", ".join(f"n_ini={r.n_ini:g}: {r.mean:.2f}±{r.sem:.2f}" for r in rows)
-    return [Check("DDPM: same FID limit for every n_ini", max(zs) < Z_SAME,
-                  f"limits {limits}; max |z| = {max(zs):.2f} (generation-1 FIDs: "
-                  f"{', '.join(f'{m:.1f}' for m, _ in first)})")]
+    if "window" not in limits or limits["window"].isna().any():
+        raise ValueError("claims: the DDPM panel's fid_limit rows need a window column (ddpm_studies.limits)")
+    first = [_one(df, "fid", n_ini=n, generation=1)[0] for n in sorted(limits["n_ini"])]
+    start = "generation-1 FIDs: " + ", ".join(f"{m:.1f}" for m in first)
+    converged = _ddpm_converged(df, int(limits["window"].iloc[0]))
+    return _panel_checks("DDPM: same FID limit for every n_ini", converged, limits, 2, start)
+
+
+def _ddpm_converged(df: pd.DataFrame, window: int) -> Check:
+    """No trend in the FID over the last `window` generations of any n_ini chain (slopes from window_slopes)."""
+    tails = [g.sort_values("generation").iloc[-window:] for _, g in _at(df, "fid").groupby("n_ini")]
+    keys = [float(t["n_ini"].iloc[0]) for t in tails]
+    generations = tails[0]["generation"].to_numpy(float)
+    if len(generations) < window or any(not np.array_equal(t["generation"], generations) for t in tails):
+        raise ValueError(f"claims: every DDPM chain needs FID rows at the same last {window} generations")
+    slopes, ses, dof = window_slopes(generations, [t["mean"] for t in tails], [t["sem"] for t in tails])
+    span = f"generations {generations[0]:g}-{generations[-1]:g}"
+    name = f"DDPM: the FID has converged (no trend over the last {window} generations of any n_ini)"
+    if dof < 1:
+        return Check(name, False, f"not converged: a window of {window} generations leaves no residual degrees of "
+                                  "freedom to test it for a trend")
+    t = slopes / ses
+    critical = trend_critical(dof, len(keys))
+    text = ", ".join(f"n_ini={k:g}: {b:+.2f}±{e:.2f} (t={v:+.1f})" for k, b, e, v in zip(keys, slopes, ses, t))
+    return Check(name, bool(np.max(np.abs(t)) < critical),
+                 f"FID slope per generation over {span}: {text}; a trend if some |t| > {critical:.2f} (two-sided "
+                 f"{TREND_ALPHA:g} over {len(keys)} chains, {dof} residual df)")
 
 
 def check_fig16(df: pd.DataFrame, zero: float = 0.05) -> list[Check]:
@@ -496,6 +577,8 @@ def _significantly_positive(mean: float, sem: float, count: int) -> tuple[bool, 
     """Is the mean over `count` independent chains > 0 (two-sided 95% t test; one chain: only its sign)?"""
     from scipy import stats
 
+    if not np.isfinite(mean):
+        return False, f"undefined over {count} chains (some chain has no value, e.g. a constant metric)"
     if count < 2 or not np.isfinite(sem):
         return bool(mean > 0), f"{mean:.3f} (one chain: no SE, judged by its sign)"
     critical = float(stats.t.ppf(0.975, count - 1))

@@ -85,12 +85,14 @@ def fresh_data(n_ini_values: Iterable[int], lam: float, generations: int, n_r: i
 
 # Tables and arrays --------------------------------------------------------------------------------------------------
 def limits(df: pd.DataFrame, by: str, metric: str = "fid", window: int = 3) -> pd.DataFrame:
-    """Each chain's limit of a metric: the mean over its last ``window`` generations; the SE is the spread of those
-    generations (it includes the training noise between generations, which one evaluation's SE does not)."""
+    """Each chain's limit of a metric: the mean over its last ``window`` generations (column ``window``, which the
+    claim's test of that window for a trend reads); the SE is the spread of those generations (it includes the
+    training noise between generations, which one evaluation's SE does not)."""
     rows = []
     for key, g in df[df["metric"] == metric].groupby(by):
         tail = g.sort_values("generation")["mean"].to_numpy()[-window:]
-        rows.append(tidy.summary_row(g.iloc[0].reindex(tidy.SETTING_COLUMNS).to_dict(), f"{metric}_limit", tail))
+        setting = {**g.iloc[0].reindex(tidy.SETTING_COLUMNS).to_dict(), "window": window}
+        rows.append(tidy.summary_row(setting, f"{metric}_limit", tail))
     return tidy.frame(rows)
 
 
@@ -128,7 +130,7 @@ def real_features(model: dict | None = None, keep: int | None = None) -> tuple[n
     m = ddpm.DDPMModel(**(model or {}))
     keep = m.feature_keep if keep is None else keep
     reference = m.reference()
-    return reference["features"][:keep].numpy(), reference["labels"][:keep].numpy()
+    return reference.features[:keep], reference.labels[:keep]
 
 
 def grids(history: list[loops.Metrics], shown: Iterable[int]) -> dict[int, np.ndarray]:
@@ -149,7 +151,8 @@ def describe(model: dict | None = None, **sizes) -> str:
     """A one-line caption saying which DDPM ran, on what, and what the bands mean."""
     m = ddpm.DDPMModel(**(model or {}))
     if m.backbone == "latent-mlp":
-        net = f"PCA-latent ({m.latent_dim} dims) MLP denoiser ({m.blocks} blocks x {m.hidden})"
+        code = "PCA" if m.codec == "pca" else "autoencoder"
+        net = f"{code}-latent ({m.latent_dim} dims) MLP denoiser ({m.blocks} blocks x {m.hidden})"
     else:
         net = f"pixel-space UNet (base {m.unet_base} channels)"
     size_text = ", ".join(f"{k}={v}" for k, v in sizes.items())

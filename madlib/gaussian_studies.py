@@ -109,14 +109,16 @@ def fig10_plan(d: int, n_ini_values: Sequence[int], n_r: int, n_s: int, lam_valu
 def fig10(d: int, n_ini_values: Sequence[int], n_r: int, n_s: int, lam_values: Sequence[float], generations: int,
           replicates: int, window: int, seed: int, ddpm: dict | None = None) -> tidy.FigureData:
     """WD to P_r along the Gaussian fresh data loops and each loop's limit (``wd_limit``: the per-replicate average
-    WD over the last `window` generations, mean and SE over replicates), column ``model`` = "Gaussian"; with
-    ``ddpm``, the DDPM chains' FID per generation and their limits (``fid_limit``), model = "DDPM". The caption
-    describes both models."""
+    WD over the last `window` generations, mean and SE over replicates; column ``drift_z``: fresh_limit's test of
+    that window for a trend), column ``model`` = "Gaussian"; with ``ddpm``, the DDPM chains' FID per generation and
+    their limits (``fid_limit``, column ``window``), model = "DDPM". The caption describes both models."""
     plan = fresh_data_chains(d, n_ini_values, n_r, n_s, lam_values, generations, replicates, seed)
     curves, histories = chains.run_chains(plan, ["wd"])
-    limits = [tidy.summary_row({**tidy.setting_of(c.spec), "window": window, "replicates": replicates}, "wd_limit",
-                               per_replicate(h, "wd")[:, -window:].mean(axis=1))
-              for c, h in zip(plan, histories)]
+    limits = []
+    for chain, history in zip(plan, histories):
+        values, drift_z = fresh_limit(history, window)
+        setting = {**tidy.setting_of(chain.spec), "window": window, "replicates": replicates, "drift_z": drift_z}
+        limits.append(tidy.summary_row(setting, "wd_limit", values))
     models = {"Gaussian": pd.concat([curves, tidy.frame(limits)], ignore_index=True)}
     caption = "Gaussian panels: " + describe(d, replicates, f"limit = mean WD over the last {window} generations")
     if ddpm is not None:
@@ -126,7 +128,8 @@ def fig10(d: int, n_ini_values: Sequence[int], n_r: int, n_s: int, lam_values: S
         scores = ddpm_studies.fresh_data(**arguments)
         ddpm_limits = ddpm_studies.limits(scores, by="n_ini", metric="fid", window=ddpm["window"])
         models["DDPM"] = pd.concat([scores, ddpm_limits], ignore_index=True)
-        caption += ". DDPM panel: " + ddpm_studies.describe(ddpm["model"], n_r=ddpm["n_r"], n_s=ddpm["n_s"])
+        caption += (f". DDPM panel (limit = mean FID over the last {ddpm['window']} generations): "
+                    + ddpm_studies.describe(ddpm["model"], n_r=ddpm["n_r"], n_s=ddpm["n_s"]))
     return tidy.FigureData(tidy.merge_models(models), caption=caption)
 
 

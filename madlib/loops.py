@@ -49,8 +49,9 @@ class LoopModel(Protocol):
     def join(self, parts: Sequence[Any]) -> Any:
         """One training set made of several."""
 
-    def evaluate(self, fitted: Any, rng: np.random.Generator) -> Metrics:
-        """Distances of the fitted model to P_r (and anything else worth plotting)."""
+    def evaluate(self, fitted: Any, lam: float, rng: np.random.Generator) -> Metrics:
+        """Distances of the fitted model to P_r (and anything else worth plotting). lam is the run's sampling bias,
+        for models that score samples drawn as the loop draws them; others may ignore it."""
 
     def save(self, obj: Any, path: str) -> None:
         """Write a fitted model or a data set of this model to path (used to resume a run)."""
@@ -144,7 +145,7 @@ def validate(spec: LoopSpec) -> None:
     _require_int("n_s", spec.n_s, 0)
     _require_int("memory", spec.memory, 1)
     _require_int("seed", spec.seed, 0)
-    _require_unit("lam", spec.lam, "the sampling bias", " (1 = unbiased)")
+    check_lam(spec.lam)
     if not isinstance(spec.accumulate, (bool, np.bool_)):
         raise ValueError(f"accumulate: must be True or False (keep earlier synthetic sets or not); "
                          f"got {spec.accumulate!r}")
@@ -162,10 +163,26 @@ def _require_int(field: str, value, minimum: int, why: str = "") -> None:
         raise ValueError(f"{field}: must be an integer >= {minimum}{reason}; got {value!r}")
 
 
+def check_lam(lam, positive: bool = False, why: str = "") -> float:
+    """The sampling bias lam as a float: a real number in [0, 1] (1 = unbiased), or in (0, 1] with ``positive`` (for
+    a model whose bias needs lam > 0, e.g. the DDPM's guidance weight 1/lam - 1). Otherwise one ValueError, which
+    adds ``why`` (the model's reason, e.g. "; the flow's latent is N(0, lam I)") to its parenthesis. The one place
+    where lam's range is checked: LoopSpec and the models' bias maps call it."""
+    in_range = _is_real(lam) and (0.0 < lam if positive else 0.0 <= lam) and lam <= 1.0  # False for NaN
+    if not in_range:
+        interval = "(0, 1]" if positive else "[0, 1]"
+        raise ValueError(f"lam: the sampling bias must be a number in {interval} (1 = unbiased{why}); got {lam!r}")
+    return float(lam)
+
+
+def _is_real(value) -> bool:
+    """A Python or numpy real number (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 def _require_unit(field: str, value, what: str, note: str = "") -> None:
     """A real number in [0, 1] (Python or numpy; not a bool, not NaN)."""
-    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if not (real and 0.0 <= value <= 1.0):
+    if not (_is_real(value) and 0.0 <= value <= 1.0):
         raise ValueError(f"{field}: {what} must be a number in [0, 1]{note}; got {value!r}")
 
 
@@ -224,7 +241,7 @@ def step(spec: LoopSpec, model: LoopModel, state: LoopState) -> Metrics:
     fitted = model.fit(data, generation_rng(spec.seed, generation, FIT))
     state.models = (state.models + [fitted])[-spec.memory :]
     state.generation = generation
-    return model.evaluate(fitted, generation_rng(spec.seed, generation, EVALUATE))
+    return model.evaluate(fitted, spec.lam, generation_rng(spec.seed, generation, EVALUATE))
 
 
 def run(

@@ -30,8 +30,8 @@
 #
 # **Setting.** The paper gives neither the number of samples per iteration nor the fitting details. We use
 # n_ini = n_s = 2,000 samples per iteration: large enough that the first mixture finds all 25 modes, small enough
-# that modes visibly get lost within the paper's 2,000 iterations. `default` runs 3 independent chains
-# (the figure draws the first; the claim uses all of them), `paper` more chains. Each chain's seed is derived from the
+# that modes visibly get lost within the paper's 2,000 iterations. `default` runs 10 independent chains
+# (the figure draws the first; the claim uses all of them), `paper` 20. Each chain's seed is derived from the
 # master `seed`, the setting and the chain's index, so Fig. 15 reads the very same chains from the run store. The saved
 # data hold every chain's fitted components and density (on the plotted grid) at the shown iterations.
 

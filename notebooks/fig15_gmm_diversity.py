@@ -32,8 +32,9 @@
 # **The paper's claim.** Recall and average modal variance follow the loss of modes; total variance does not (or
 # much less smoothly), so recall is the diversity metric to use for multimodal data.
 #
-# **Setting.** As Fig. 14 (the paper does not give the sample size per iteration; we use n_ini = n_s = 2,000). The
-# bands are +-2 SE between the independent chains (for recall never below its binomial evaluation SE).
+# **Setting.** As Fig. 14 (the paper does not give the sample size per iteration; we use n_ini = n_s = 2,000), with
+# every chain averaged: 10 at `default` (three could not tell total from modal variance), 20 at `paper`. The bands are
+# +-2 SE between the independent chains (for recall never below its binomial evaluation SE).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

@@ -205,7 +205,7 @@ def test_model_groups_take_new_keyword_arguments():
         ({"window": 2.5}, "window"),
         ({"generations": 4}, "window"),  # window 5 > 4 generations
         ({"ddpm": {"window": 0}}, r"ddpm\.window"),
-        ({"ddpm": {"window": 4}}, r"ddpm\.window"),  # smoke ddpm generations = 3
+        ({"ddpm": {"window": 5}}, r"ddpm\.window"),  # smoke ddpm generations = 4
     ],
 )
 def test_window_lies_in_one_to_generations(overrides, field):
@@ -214,8 +214,8 @@ def test_window_lies_in_one_to_generations(overrides, field):
 
 
 def test_window_equal_to_generations_is_fine():
-    settings = presets.resolve(FIG10, "smoke", overrides={"window": 15, "ddpm": {"window": 3}})
-    assert (settings["window"], settings["ddpm"]["window"]) == (15, 3)
+    settings = presets.resolve(FIG10, "smoke", overrides={"window": 15, "ddpm": {"window": 4}})
+    assert (settings["window"], settings["ddpm"]["window"]) == (15, 4)
 
 
 @pytest.mark.parametrize(

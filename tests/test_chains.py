@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from madlib import chains, loops, presets
+from madlib.models.gaussian import GaussianModel
 
 GAUSSIAN = dict(model=dict(d=4, replicates=8), variant="fresh_data", generations=6, n_ini=20, n_r=10, n_s=30)
 FLOW = dict(model=dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=300, n_ot=100, n_keep=100),
@@ -31,24 +32,22 @@ def test_longer_chain_starts_with_the_shorter_one(tmp_path):
     assert all(np.array_equal(a["wd"], b["wd"]) for a, b in zip(h_short, h_long[:6]))
 
 
-class BiasedGaussian:
-    """A user's own model class: the built-in Gaussian, constructed with the chain's lam."""
+class LamRecordingGaussian(GaussianModel):
+    """A user's own model class: the built-in Gaussian, whose metrics also hold the lam its evaluate received."""
 
-    def __new__(cls, lam, d, replicates):
-        from madlib.models.gaussian import GaussianModel
-
-        model = GaussianModel(d=d, replicates=replicates)
-        model.user_lam = lam
-        return model
+    def evaluate(self, fitted, lam, rng):
+        return {**super().evaluate(fitted, lam, rng), "lam_seen": np.full(self.replicates, lam)}
 
 
 def test_a_users_own_model_class_runs_as_a_chain(tmp_path):
-    own = chains.make(f"{__name__}:BiasedGaussian", 0, **{**GAUSSIAN, "lam": 0.7})
-    assert own.build().user_lam == 0.7
+    own = chains.make(f"{__name__}:LamRecordingGaussian", 0, **{**GAUSSIAN, "lam": 0.7})
+    assert own.build().config() == GaussianModel(**GAUSSIAN["model"]).config()  # built from its model arguments only
     builtin = chains.make("gaussian", 0, **{**GAUSSIAN, "lam": 0.7})
-    (df_own, _), (df_builtin, _) = chains.run_chains([own], ["wd"], tmp_path), chains.run_chains([builtin], ["wd"],
-                                                                                                     tmp_path)
-    assert own.spec.seed != builtin.spec.seed and len(df_own) == len(df_builtin) == GAUSSIAN["generations"]
+    (df_own, [history]), (df_builtin, _) = chains.run_chains([own], ["wd", "lam_seen"], tmp_path), \
+        chains.run_chains([builtin], ["wd"], tmp_path)
+    assert all((metrics["lam_seen"] == 0.7).all() for metrics in history)  # the engine hands evaluate the run's lam
+    assert own.spec.seed != builtin.spec.seed and len(df_builtin) == GAUSSIAN["generations"]
+    assert len(df_own) == 2 * GAUSSIAN["generations"]
 
 
 def test_bad_family_and_replicate_count():

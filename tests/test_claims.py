@@ -6,6 +6,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from madlib import claims, tidy
 
@@ -24,10 +25,12 @@ def test_admissible_threshold_interpolates_where_the_ratio_crosses_one():
     assert claims.admissible_threshold(n_s, np.array([2.0, 0.0, 0.0])) == pytest.approx(np.sqrt(100 * 1000))
 
 
-def fig10_frame(limits, starts):
+def fig10_frame(limits, starts, drift_z=(0.3, -1.1, 0.6), replicates=200):
+    """A Gaussian panel (lam = 1): WD at generations 1 and 2 and the limit rows gaussian_studies.fig10 writes."""
     frames = []
-    for n_ini, limit, start in zip([100, 1000, 10000], limits, starts):
-        frames.append(rows("wd_limit", [limit], lam=1.0, n_ini=n_ini))
+    for n_ini, limit, start, drift in zip([100, 1000, 10000], limits, starts, drift_z):
+        frames.append(rows("wd_limit", [limit], lam=1.0, n_ini=n_ini, window=30, replicates=replicates,
+                           drift_z=drift))
         curve = rows("wd", [start, limit], lam=1.0, n_ini=n_ini)
         curve["generation"] = [1, 2]
         frames.append(curve)
@@ -35,8 +38,23 @@ def fig10_frame(limits, starts):
 
 
 def test_fig10_holds_for_equal_limits_and_fails_for_different_ones():
-    assert claims.check_fig10(fig10_frame([1.00, 1.01, 0.99], [5.0, 2.0, 1.0]))[0].holds
-    assert not claims.check_fig10(fig10_frame([1.00, 1.20, 1.40], [5.0, 2.0, 1.0]))[0].holds
+    converged, same = claims.check_fig10(fig10_frame([1.00, 1.01, 0.99], [5.0, 2.0, 1.0]))
+    assert converged.holds and same.holds
+    converged, same = claims.check_fig10(fig10_frame([1.00, 1.20, 1.40], [5.0, 2.0, 1.0]))
+    assert converged.holds and not same.holds
+
+
+def test_fig10_gaussian_panel_fails_as_not_converged_when_a_window_drifts():
+    """Bonferroni over the 3 chains at the two-sided 5% level, 199 df: |drift_z| above t(1 - 0.05/6, 199) ~ 2.41."""
+    critical = stats.t.ppf(1 - 0.05 / 6, 199)
+    assert claims.trend_critical(199, 3) == pytest.approx(critical)
+    below = claims.check_fig10(fig10_frame([1.0, 1.0, 1.0], [5.0, 2.0, 1.0], drift_z=(0.3, critical - 0.01, 0.6)))
+    assert all(c.holds for c in below)
+    converged, same = claims.check_fig10(fig10_frame([1.0, 1.0, 1.0], [5.0, 2.0, 1.0],
+                                                     drift_z=(0.3, -critical - 0.01, 0.6)))
+    assert not converged.holds and not same.holds and same.evidence.startswith("does not hold: not converged")
+    without = fig10_frame([1.0, 1.0, 1.0], [5.0, 2.0, 1.0]).drop(columns="drift_z")  # data that cannot show it
+    assert not any(c.holds for c in claims.check_fig10(without))
 
 
 def test_fig12_needs_the_threshold_to_grow_with_lam():
@@ -94,7 +112,7 @@ def test_check_records_verdicts_in_claims_json(tmp_path, monkeypatch):
     assert claims.check("fig03_loops_schematic", None, "default")["verdict"] == "no claim"
     table = json.loads((tmp_path / "claims.json").read_text())
     assert set(table) == {"fig10_fresh_data_limit", "fig03_loops_schematic"}
-    assert table["fig10_fresh_data_limit"]["checks"][0]["evidence"].startswith("limits n_ini=100")
+    assert table["fig10_fresh_data_limit"]["checks"][1]["evidence"].startswith("limits n_ini=100")
 
 
 def test_mean_sem_matches_numpy():

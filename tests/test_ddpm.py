@@ -12,7 +12,8 @@ from madlib import chains, loops, runs
 from support import quiet_one_thread_store
 from madlib.models import ddpm
 
-TINY = dict(timesteps=20, train_steps=30, hidden=32, blocks=1, latent_dim=8, n_eval=40, feature_keep=10,
+TINY = dict(timesteps=20, train_steps=30, hidden=32, blocks=1, latent_dim=8, codec_epochs=5, codec_channels=8,
+            n_eval=40, feature_keep=10,
             grid_per_class=2, lenet_epochs=1, device="cpu")
 METRIC_KEYS = {"fid", "precision", "recall", "density", "coverage", "class_separation", "lenet_agreement",
                "train_loss", "features", "feature_labels", "grid"}
@@ -112,7 +113,7 @@ def test_guidance_weight_rejects_a_bias_outside_0_1(lam):
 
 @pytest.mark.parametrize("field, value", [
     ("backbone", "vae"), ("dataset", "cifar10"), ("train_steps", 0), ("train_steps", 2.5), ("train_steps", True),
-    ("label_dropout", 1.0), ("label_dropout", -0.1), ("lam", 0.0), ("timesteps", 1), ("n_eval", 5),
+    ("label_dropout", 1.0), ("label_dropout", -0.1), ("timesteps", 1), ("n_eval", 5),
 ])
 def test_constructor_names_the_bad_field(field, value):
     with pytest.raises(ValueError, match=rf"^{field}:"):
@@ -122,7 +123,7 @@ def test_constructor_names_the_bad_field(field, value):
 def test_config_tells_runs_apart():
     base = ddpm.DDPMModel(**TINY).config()
     assert base["model"] == "ddpm" and base["device"] == "cpu"
-    for change in (dict(lam=0.8), dict(timesteps=21), dict(latent_dim=9), dict(label_dropout=0.2)):
+    for change in (dict(timesteps=21), dict(latent_dim=9), dict(label_dropout=0.2)):
         assert ddpm.DDPMModel(**{**TINY, **change}).config() != base
 
 
@@ -229,7 +230,10 @@ def test_sampling_is_deterministic_for_a_seed(model, fitted):
     assert not torch.equal(first.images, other.images)
 
 
-def test_guided_sampling_differs_from_plain_sampling(model, fitted):
+def test_guided_sampling_differs_from_plain_sampling(model, fitted, pool):
+    # decoded through a PCA code (a linear map), so that a change of the sampled code shows in the pixels even though
+    # the tiny autoencoder's decoder is nearly constant
+    fitted = ddpm.FittedDDPM(ddpm.PCACodec.fit(pool.images[:100], TINY["latent_dim"]), fitted.network, fitted.final_loss)
     plain = model.sample(fitted, 30, 1.0, np.random.default_rng(5))
     guided = model.sample(fitted, 30, 0.5, np.random.default_rng(5))
     assert torch.equal(plain.labels, guided.labels)  # same labels and noise: only the guidance differs
@@ -334,12 +338,15 @@ def ink_gap_z(digits: ddpm.Digits) -> tuple[float, float]:
 
 def test_the_model_learns_what_each_class_looks_like(pool):
     """Trained on zeros and ones only, samples drawn for class 0 carry more ink than those drawn for class 1, as
-    real zeros do, by many standard errors; with the labels shuffled before training, the gap vanishes."""
+    real zeros do, by many standard errors; with the labels shuffled before training, the gap vanishes. (This tests
+    the denoiser's conditioning, so it runs on the PCA code, a fixed linear map; the autoencoder code's quality is
+    measured by benchmarks/ddpm_dispersion.py and tests/test_ddpm_codec.py.)"""
     keep = pool.labels < 2
     digits = ddpm.Digits(pool.images[keep], pool.labels[keep])
     real_gap = float(mean_ink(digits, 0).mean() - mean_ink(digits, 1).mean())
     assert real_gap > 0.1
-    model = ddpm.DDPMModel(timesteps=50, train_steps=300, hidden=64, blocks=2, latent_dim=16, device="cpu")
+    model = ddpm.DDPMModel(timesteps=50, train_steps=300, hidden=64, blocks=2, latent_dim=16, codec="pca",
+                           device="cpu")
     rng = np.random.default_rng(0)
     samples = model.sample(model.fit(digits, rng), 1000, 1.0, rng)
     gap, z = ink_gap_z(samples)
@@ -417,7 +424,7 @@ def test_a_small_evaluation_either_works_or_is_refused_up_front(fitted):
     except ValueError as error:
         assert str(error).startswith("n_eval")
         return
-    assert np.isfinite(model.evaluate(fitted, np.random.default_rng(0))["fid"]).all()
+    assert np.isfinite(model.evaluate(fitted, 1.0, np.random.default_rng(0))["fid"]).all()
 
 
 def metric_arrays(history):
@@ -427,8 +434,13 @@ def metric_arrays(history):
 def test_fully_synthetic_loop_through_the_store(monkeypatch):
     chain = chains.make("ddpm", 0, model=TINY, variant="fully_synthetic", generations=2, n_ini=60, n_s=40, lam=0.8)
     spec, model = chain.spec, chain.build()
-    assert model.lam == 0.8 and model.config()["lam_eval"] == 0.8  # the chain passes its lam to the evaluation
+    assert "lam_eval" not in model.config()  # the model is the same whatever the run's lam
+    sampled_with = []
+    sample = model.sample
+    monkeypatch.setattr(model, "sample", lambda fitted, n, lam, rng: sampled_with.append(lam) or sample(fitted, n,
+                                                                                                          lam, rng))
     history = runs.run_or_load(spec, model, progress=False)
+    assert sampled_with == [0.8] * 3  # evaluate's samples (generations 1 and 2) and the loop's are drawn with lam
     assert len(history) == 2
     for metrics in history:
         assert METRIC_KEYS <= set(metrics)
@@ -473,7 +485,7 @@ class Recording(ddpm.DDPMModel):
 @pytest.mark.parametrize("variant, n_r, lam", [("fresh_data", 40, 1.0), ("synthetic_augmentation", 60, 0.8)])
 def test_loops_with_real_data(pool, variant, n_r, lam):
     spec = loops.LoopSpec(variant, generations=2, n_ini=60, n_r=n_r, n_s=30, lam=lam, seed=1)
-    model = Recording(lam=lam, **TINY)
+    model = Recording(**TINY)
     history = runs.run_or_load(spec, model, progress=False)
     assert len(history) == 2 and all(METRIC_KEYS <= set(h) for h in history)
     assert all(np.isfinite(h["fid"]).all() and h["fid"][0] >= 0 for h in history)

@@ -73,21 +73,70 @@ def test_fig16_zero_means_below_the_threshold():
     assert [c.holds for c in claims.check_fig16(pd.concat([halfway, biased]))] == [False, True]
 
 
-def test_fig10_ddpm_limits_compare_across_n_ini():
-    def frame(limits):
-        parts = []
-        for n_ini, limit in zip([250, 1000, 4000], limits):
-            curve = chain_rows(1.0, {"fid": [30.0, limit, limit]}, variant="fresh_data", n_ini=n_ini)
-            parts.append(curve)
-        df = pd.concat(parts, ignore_index=True)
-        return pd.concat([df, ddpm_studies.limits(df, by="n_ini", window=2)], ignore_index=True)
+# Fig. 10's DDPM panel: 8 generations, the last 4 the window (the default preset's), noise of SD 1 per generation
+BURN_IN = [100.0, 125.0, 135.0, 139.0]  # generations 1-4, rising towards the limit
 
-    same = frame([12.0, 12.0, 12.0])
-    same.loc[same["metric"] == "fid_limit", "sem"] = 0.5  # two equal generations have no spread
-    assert claims.check_fig10_ddpm(same)[0].holds
-    different = frame([12.0, 20.0, 28.0])
-    different.loc[different["metric"] == "fid_limit", "sem"] = 0.5
-    assert not claims.check_fig10_ddpm(different)[0].holds
+
+def fig10_panel(windows, window=4, sem=0.5):
+    """The DDPM panel's rows as gaussian_studies.fig10 writes them: the FID of one chain per n_ini (its burn-in, then
+    the given window values) and ddpm_studies.limits' rows."""
+    df = pd.concat([chain_rows(1.0, {"fid": BURN_IN + list(values)}, sem=sem, variant="fresh_data", n_ini=n_ini)
+                    for n_ini, values in zip([250, 1000, 4000], windows)], ignore_index=True)
+    return pd.concat([df, ddpm_studies.limits(df, by="n_ini", window=window)], ignore_index=True)
+
+
+def noise(seed):
+    return np.random.default_rng(seed).normal(0.0, 1.0, 4)
+
+
+def test_fig10_ddpm_holds_when_the_fid_has_converged_to_one_limit():
+    converged, same = claims.check_fig10_ddpm(fig10_panel([140 + noise(s) for s in range(3)]))
+    assert converged.holds and same.holds
+    assert converged.name.startswith("DDPM: the FID has converged")
+    assert same.name == "DDPM: same FID limit for every n_ini"
+
+
+def test_fig10_ddpm_fails_as_not_converged_while_the_fid_still_rises():
+    """Equal limits, but read off windows that still rise by 3 a generation: the agreement does not count."""
+    converged, same = claims.check_fig10_ddpm(fig10_panel([140 + 3 * np.arange(4) + noise(s) for s in range(3)]))
+    assert not converged.holds and not same.holds
+    assert same.evidence.startswith("does not hold: not converged") and "max |z| = 0." in same.evidence
+
+
+def test_fig10_ddpm_fails_when_converged_limits_differ():
+    converged, same = claims.check_fig10_ddpm(fig10_panel([140 + 15 * i + noise(i) for i in range(3)]))
+    assert converged.holds and not same.holds and not same.evidence.startswith("does not hold: not converged")
+
+
+def test_fig10_ddpm_window_too_short_to_test_is_not_converged():
+    converged, same = claims.check_fig10_ddpm(fig10_panel([140 + noise(s) for s in range(3)], window=2))
+    assert not converged.holds and "no residual degrees of freedom" in converged.evidence and not same.holds
+
+
+def test_window_slopes_match_scipy_for_one_chain_and_floor_at_the_evaluation_se():
+    from scipy.stats import linregress
+
+    generations, values = np.arange(5.0, 9.0), 140 + 0.7 * np.arange(4) + noise(4)
+    slopes, ses, dof = claims.window_slopes(generations, values, np.zeros(4))
+    fit = linregress(generations, values)
+    assert (slopes[0], ses[0], dof) == (pytest.approx(fit.slope), pytest.approx(fit.stderr), 2)
+    line = 140 + 0.7 * np.arange(4)  # no residual: the evaluation SE (2.0) sets the slope's SE
+    _, ses, _ = claims.window_slopes(generations, line, np.full(4, 2.0))
+    assert ses[0] == pytest.approx(2.0 / np.sqrt(np.sum((generations - generations.mean()) ** 2)))
+
+
+def test_the_trend_test_of_a_flat_panel_errs_at_most_at_its_level():
+    """Flat windows (3 chains x 4 generations of pure noise): some |t| exceeds the Bonferroni critical value in at most
+    TREND_ALPHA of the panels (and in at least the TREND_ALPHA / 3 that one chain alone gives), within 3 SE."""
+    rng, trials = np.random.default_rng(1), 4000
+    critical = claims.trend_critical(6, 3)
+    generations = np.arange(5.0, 9.0)
+    flagged = 0
+    for _ in range(trials):
+        slopes, ses, _ = claims.window_slopes(generations, rng.normal(0.0, 1.0, (3, 4)), np.zeros((3, 4)))
+        flagged += np.max(np.abs(slopes / ses)) > critical
+    rate, se = flagged / trials, np.sqrt(claims.TREND_ALPHA * (1 - claims.TREND_ALPHA) / trials)
+    assert claims.TREND_ALPHA / 3 - 3 * se < rate < claims.TREND_ALPHA + 3 * se
 
 
 def test_limits_average_the_last_window_and_use_its_spread_as_se():

@@ -92,7 +92,8 @@ def test_fresh_data_chains_differ_only_in_n_ini():
 
 
 # Build functions (tiny) ---------------------------------------------------------------------------------------------
-TINY = dict(timesteps=20, train_steps=30, hidden=32, blocks=1, latent_dim=8, n_eval=40, feature_keep=10,
+TINY = dict(timesteps=20, train_steps=30, hidden=32, blocks=1, latent_dim=8, codec_epochs=5, codec_channels=8,
+            n_eval=40, feature_keep=10,
             grid_per_class=2, lenet_epochs=1, device="cpu")
 SIZES = dict(generations=2, n_ini=60, n_s=40)
 TINY_GAN = dict(lam_values=[1.0], generations=[2], n_ini=60, n_s=40,

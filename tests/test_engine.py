@@ -11,7 +11,7 @@ class RecordingModel:
     trained on. Fitted models are the generation number."""
 
     def __init__(self):
-        self.trained_on, self.sampled_from, self.real_draws = [], [], 0
+        self.trained_on, self.sampled_from, self.real_draws, self.evaluated_with = [], [], 0, []
 
     def config(self):
         return {"model": "recording"}
@@ -25,13 +25,14 @@ class RecordingModel:
         return len(self.trained_on)
 
     def sample(self, fitted, n, lam, rng):
-        self.sampled_from.append((fitted, n))
+        self.sampled_from.append((fitted, n, lam))
         return [("synthetic", fitted)] * n
 
     def join(self, parts):
         return [x for part in parts for x in part]
 
-    def evaluate(self, fitted, rng):
+    def evaluate(self, fitted, lam, rng):
+        self.evaluated_with.append((fitted, lam))
         return {"size": np.array([len(self.trained_on[-1])])}
 
     def save(self, obj, path):
@@ -56,7 +57,28 @@ def test_fully_synthetic_trains_on_the_previous_model_only():
     model = run(variant="fully_synthetic", n_s=7)
     assert [len(d) for d in model.trained_on] == [10, 7, 7, 7]
     assert all(count(d, "real") == 0 for d in model.trained_on[1:])
-    assert model.sampled_from == [(1, 7), (2, 7), (3, 7)]
+    assert model.sampled_from == [(1, 7, 1.0), (2, 7, 1.0), (3, 7, 1.0)]
+
+
+def test_sample_and_evaluate_receive_the_runs_lam():
+    model = run(variant="fresh_data", n_r=3, n_s=4, lam=0.6)
+    assert model.evaluated_with == [(g, 0.6) for g in (1, 2, 3, 4)]
+    assert {lam for _, _, lam in model.sampled_from} == {0.6}
+
+
+@pytest.mark.parametrize("lam, positive", [(-0.1, False), (1.01, False), (float("nan"), False), (True, False),
+                                           ("1", False), (None, False), (0.0, True), (np.float32(0.0), True)])
+def test_check_lam_refuses_a_bias_out_of_range(lam, positive):
+    interval = r"\(0, 1\]" if positive else r"\[0, 1\]"
+    with pytest.raises(ValueError, match=rf"^lam: the sampling bias must be a number in {interval} \(1 = unbiased; "
+                                         rf"why\); got"):
+        loops.check_lam(lam, positive=positive, why="; why")
+
+
+def test_check_lam_returns_a_float():
+    for lam, positive in [(0, False), (np.float32(0.5), True), (np.int64(1), True), (1.0, False)]:
+        value = loops.check_lam(lam, positive=positive)
+        assert type(value) is float and value == float(lam)
 
 
 def test_synthetic_augmentation_reuses_one_fixed_real_set():
@@ -81,10 +103,10 @@ def test_fresh_data_draws_new_real_data_each_generation():
 def test_memory_samples_from_the_last_k_models_uniformly():
     model = run(variant="fully_synthetic", n_s=3000, memory=2, generations=5)
     per_generation = [model.sampled_from[i : i + 2] for i in (1, 3, 5)]  # generation 2 has one model to use
-    assert model.sampled_from[0] == (1, 3000)
+    assert model.sampled_from[0] == (1, 3000, 1.0)
     for pair, expected in zip(per_generation, [(1, 2), (2, 3), (3, 4)]):
-        assert tuple(m for m, _ in pair) == expected
-        counts = [k for _, k in pair]
+        assert tuple(m for m, _, _ in pair) == expected
+        counts = [k for _, k, _ in pair]
         assert sum(counts) == 3000 and abs(counts[0] - 1500) < 4 * np.sqrt(3000 * 0.25)  # binomial SE
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from scipy import stats
 
-from madlib import chains, claims, data, flow_studies, plotting, presets, runs, tidy
+from madlib import chains, claims, data, flow_studies, loops, plotting, presets, runs, tidy
 from madlib.models import flow
 
 TINY = dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=400, n_ot=100, n_keep=50, device="cpu")
@@ -82,8 +82,6 @@ def test_bad_input_is_refused_naming_the_field():
         data.rosenbrock_log_density(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="steps:"):
         flow.FlowModel(steps=0)
-    with pytest.raises(ValueError, match="lam:"):
-        flow.FlowModel(lam=0.0)
     model = flow.FlowModel(**TINY)
     with pytest.raises(ValueError, match="data:"):
         model.fit(np.zeros((10, 3)), np.random.default_rng(0))
@@ -120,9 +118,9 @@ def test_fit_sample_evaluate_shapes():
     fitted = model.fit(data.rosenbrock_sample(300, rng), rng)
     assert model.sample(fitted, 7, 1.0, rng).shape == (7, 2)
     assert model.sample(fitted, 0, 0.5, rng).shape == (0, 2)
-    with pytest.raises(ValueError, match="lam:"):
+    with pytest.raises(ValueError, match=r"^lam: .*\(0, 1\].*N\(0, lam I\)"):
         model.sample(fitted, 5, 0.0, rng)
-    metrics = model.evaluate(fitted, rng)
+    metrics = model.evaluate(fitted, 1.0, rng)
     assert metrics["samples"].shape == (TINY["n_keep"], 2)
     for name in flow_studies.SCORES:
         assert metrics[name].shape == (1,) and metrics[f"{name}_se"].shape == (1,)
@@ -166,9 +164,14 @@ def test_checkpoints_round_trip_and_garbage_is_refused(trained, tmp_path):
 def test_two_generation_loop_through_the_store(tmp_path):
     chain = chains.make("flow", 5, model=TINY, variant="fully_synthetic", generations=2, n_ini=200, n_s=200, lam=0.8)
     model = chain.build()
-    assert isinstance(model, flow.FlowModel) and model.lam == 0.8  # the chain passes its lam to the evaluation
     history = runs.run_or_load(chain.spec, model, store=tmp_path)
     assert len(history) == 2 and all(np.isfinite(h["tail_r2"]).all() for h in history)
+    spec, stream = chain.spec, lambda purpose: loops.generation_rng(chain.spec.seed, 1, purpose)
+    with runs.one_thread():  # as the run was computed: the same fit bit for bit
+        first = model.fit(model.draw_real(spec.n_ini, stream(loops.REAL)), stream(loops.FIT))
+        for lam in (0.8, 1.0):  # generation 1 was scored on samples drawn with the run's lam, 0.8
+            samples = model.evaluate(first, lam, stream(loops.EVALUATE))["samples"]
+            assert np.array_equal(samples, history[0]["samples"]) == (lam == spec.lam)
     again = runs.run_or_load(chain.spec, chain.build(), store=tmp_path)
     assert all(np.array_equal(a["samples"], b["samples"]) for a, b in zip(history, again))
 
@@ -185,7 +188,7 @@ def test_plan_at_smoke():
     assert len({c.key() for c in plan}) == len(plan) and len({c.spec.seed for c in plan}) == len(plan)
     assert [(c.spec.lam, c.replicate) for c in plan] == [(lam, r) for lam in settings["lam_values"]
                                                          for r in range(settings["replicates"])]
-    assert all(c.family == "flow" and "lam" not in c.model and c.build().lam == c.spec.lam for c in plan)
+    assert all(c.family == "flow" and "lam" not in c.model for c in plan)
     assert all(c.spec.n_ini == c.spec.n_s == settings["n"] for c in plan)
     import inspect
 

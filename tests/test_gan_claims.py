@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from madlib import chains, claims, gan_studies, presets
+from madlib.metrics import image_scores
 from test_ddpm_claims import HEALTHY, MAD, chain_rows
 
 RISING = list(np.linspace(0.1, 0.5, 9))
@@ -130,12 +131,17 @@ def test_a_new_master_seed_gives_new_chains_and_settings_stay_apart():
     assert pool.spec.seed != first.spec.seed
 
 
-def test_planning_builds_no_data_and_trains_nothing():
+def test_planning_builds_no_data_and_trains_nothing(monkeypatch):
     """Chain.key() builds the GANModel: that must not load a data set or train the evaluation network."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("planning built the evaluation's reference set")
+
+    monkeypatch.setattr(image_scores, "reference_set", refuse)
     for stem in GAN_FIGURES:
         for chain in chains.plan(stem, "default"):
+            chain.key()
             model = chain.build()
-            assert model._pools is None and model._reference is None
+            assert model._pools is None and model._real_power is None
 
 
 def test_fully_synthetic_wants_one_length_or_one_per_lam():

@@ -107,6 +107,21 @@ def test_build_reads_its_plan_and_the_saved_data_redraws_the_figure(stem, store,
     assert claims.check(stem, loaded.data, "smoke")["verdict"] == "not assessed"
 
 
+def test_fig10_limits_carry_their_window_and_its_drift(store):
+    """The wd_limit rows are fresh_limit's per-replicate window averages, with its drift z-score (the claim's test of
+    the window for a trend), the window and the replicate count."""
+    settings = smoke("fig10_fresh_data_limit", ddpm=None)
+    result = gs.fig10(**settings)
+    plan = gs.fig10_plan(**settings)
+    limits = result.data[result.data["metric"] == "wd_limit"]
+    assert len(limits) == len(plan)
+    for chain, history in zip(plan, chains.load(plan)):
+        values, drift_z = gs.fresh_limit(history, settings["window"])
+        row = limits[(limits["lam"] == chain.spec.lam) & (limits["n_ini"] == chain.spec.n_ini)].iloc[0]
+        assert row["mean"] == pytest.approx(values.mean()) and row["drift_z"] == pytest.approx(drift_z)
+        assert (row["window"], row["replicates"]) == (settings["window"], settings["replicates"])
+
+
 def test_figS1_data_has_every_metric_and_the_walks(store):
     settings = smoke("figS1_gaussian_collapse", generations=4, replicates=6)
     result = gs.figS1(**settings)
@@ -147,7 +162,8 @@ def test_fig10_merges_the_ddpm_panel_under_its_model_name(store, monkeypatch):
 
     def fake_limits(df, by, metric="fid", window=3):
         calls["window"] = window
-        return tidy.frame([tidy.summary_row({"n_ini": key}, f"{metric}_limit", g["mean"].to_numpy()[-window:])
+        return tidy.frame([tidy.summary_row({"n_ini": key, "window": window}, f"{metric}_limit",
+                                            g["mean"].to_numpy()[-window:])
                            for key, g in df[df["metric"] == metric].groupby(by)])
 
     monkeypatch.setattr(ddpm_studies, "fresh_data", fake_fresh_data, raising=False)

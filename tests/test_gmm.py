@@ -104,7 +104,7 @@ def test_modes_covered_counts_modes_with_enough_samples():
 
 def test_evaluate_returns_float_arrays_and_real_values():
     model = GMMModel(n_eval=500)
-    metrics = model.evaluate(grid_fit(), np.random.default_rng(7))
+    metrics = model.evaluate(grid_fit(), 1.0, np.random.default_rng(7))
     assert all(isinstance(v, np.ndarray) and v.dtype == float for v in metrics.values())
     assert metrics["total_variance"][0] == pytest.approx(16 + 2 * STD**2)
     assert metrics["modal_variance"][0] == pytest.approx(2 * STD**2)
@@ -284,6 +284,21 @@ def test_fig14_and_fig15_claims_hold_on_data_showing_them():
     fake = fake_chains(covered, recall, modal, total)
     assert all(c.holds for c in claims.check_fig14(gmm_studies.modes_frame(*fake)))
     assert all(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(*fake)))
+
+
+def test_fig15_pools_chains_by_a_t_test_between_chains():
+    """Each tracking check is a one-sample t test of the per-chain rank correlations: the SE is their spread between
+    the chains, on chains - 1 degrees of freedom (as scipy's ttest_1samp computes it)."""
+    from scipy import stats
+
+    covered, recall, modal, total = synthetic_loss(chains=10)
+    frame = gmm_studies.diversity_frame(*fake_chains(covered, recall, modal, total))
+    per_chain = [gmm_studies.rank_correlation(r, c) for r, c in zip(recall, covered)]
+    row = frame[frame["metric"] == "track_recall"].iloc[0]
+    assert row["replicates"] == 10 and row["sem"] == pytest.approx(np.std(per_chain, ddof=1) / np.sqrt(10))
+    expected = stats.ttest_1samp(per_chain, 0.0).statistic
+    evidence = claims.check_fig15(frame)[0].evidence
+    assert f"over 10 chains (t={expected:.1f}, needs > {stats.t.ppf(0.975, 9):.2f})" in evidence
 
 
 def test_fig14_and_fig15_claims_fail_on_the_opposite():

@@ -233,13 +233,13 @@ def test_a_chain_runs_on_one_thread_whatever_the_caller_set(tmp_path):
     caller = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        model = ThreadRecordingFlow(lam=spec.lam, **TINY_FLOW)
+        model = ThreadRecordingFlow(**TINY_FLOW)
         stored = runs.run_or_load(spec, model, store=tmp_path, progress=False)
         assert torch.get_num_threads() == 2, "the caller's thread count was not restored"
         assert model.seen == [(1, 1)] * spec.generations
         torch.set_num_threads(1)
         with threadpool_limits(1):
-            reference = loops.run(spec, flow.FlowModel(lam=spec.lam, **TINY_FLOW))
+            reference = loops.run(spec, flow.FlowModel(**TINY_FLOW))
     finally:
         torch.set_num_threads(caller)
     assert same_metrics(stored, reference)

@@ -1,12 +1,18 @@
-"""Bootstrap standard errors of a statistic of evaluation samples."""
+"""Standard errors of evaluation scores: binomial for a rate, bootstrap for any other statistic of the samples."""
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 
 REPLICATES = 30
+
+
+def binomial_se(rate: float, count: int) -> float:
+    """Standard error sqrt(p (1 - p) / n) of a rate p measured as the share of n independent trials."""
+    return math.sqrt(max(rate * (1.0 - rate), 0.0) / count)
 
 
 def bootstrap(statistic: Callable[..., float], rng: np.random.Generator, *arrays: np.ndarray,

@@ -38,7 +38,15 @@ def gaussian_fit(features) -> tuple[np.ndarray, np.ndarray]:
 
 def frechet_distance(real, fake) -> float:
     """Squared Frechet (2-Wasserstein) distance between the Gaussian fits of `real` and `fake` features."""
-    real, fake = as_float64_matrix("real", real), as_float64_matrix("fake", fake)
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"fake has {fake.shape[1]} features but real has {real.shape[1]}")
-    return float(gaussian_w2_squared(*gaussian_fit(real), *gaussian_fit(fake)))
+    real = as_float64_matrix("real", real)
+    return frechet_distance_to_fit(gaussian_fit(real), fake)
+
+
+def frechet_distance_to_fit(real_fit: tuple[np.ndarray, np.ndarray], fake) -> float:
+    """frechet_distance with the real side given as its Gaussian fit (mean, covariance) from `gaussian_fit`, so that
+    many fake sets (bootstrap resamples, say) are scored against one real fit made once."""
+    mean, covariance = real_fit
+    fake = as_float64_matrix("fake", fake)
+    if fake.shape[1] != len(mean):
+        raise ValueError(f"fake has {fake.shape[1]} features but real has {len(mean)}")
+    return float(gaussian_w2_squared(mean, covariance, *gaussian_fit(fake)))

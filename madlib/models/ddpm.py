@@ -14,16 +14,19 @@ label into the next generation's training set.
 
 Two backbones behind one interface (``backbone``):
 
-* ``"latent-mlp"`` (CPU presets): the diffusion runs over a whitened PCA code of the training images (``latent_dim``
-  components, fitted on each generation's own data) with a residual MLP denoiser. It trains on 4,000 digits in
-  about half a minute on 2 cores and decodes to legible digits.
+* ``"latent-mlp"`` (CPU presets): the diffusion runs over a ``latent_dim``-dimensional code of the training images
+  with a residual MLP denoiser. The code (``codec``) is, by default, a small convolutional autoencoder (two stride-2
+  convolutions, trained for ``codec_epochs`` epochs with a per-pixel cross-entropy) whose code is standardised per
+  dimension; ``"pca"`` gives a whitened PCA code instead (cheaper, but its blurry decodings keep too little of the
+  digits' variance for the loops to mean much: see benchmarks/ddpm_dispersion.py). One generation (codec, denoiser,
+  2,000 samples, evaluation) takes about a minute on one CPU thread.
 * ``"unet"`` (the ``paper`` preset, on a GPU): the diffusion runs in pixel space with a small UNet (two resolutions,
   residual blocks with time and class embeddings), as in the paper.
 
-:class:`DDPMModel` is a :class:`madlib.loops.LoopModel`: each generation trains a fresh network (and PCA) on that
-generation's digits and labels. Its ``evaluate`` samples ``n_eval`` digits with the run's bias and scores them with
-LeNet features against held-out real digits: FID, precision, recall, density, coverage, plus what the t-SNE and
-sample-grid figures need.
+:class:`DDPMModel` is a :class:`madlib.loops.LoopModel`: each generation trains a fresh codec and network on that
+generation's digits and labels. Its ``evaluate`` samples ``n_eval`` digits with the run's bias and scores them against
+held-out real digits with :mod:`madlib.metrics.image_scores` (LeNet features: FID, precision, recall, density,
+coverage, LeNet agreement, class separation and spread), and keeps what the t-SNE and sample-grid figures need.
 """
 
 from __future__ import annotations
@@ -39,12 +42,11 @@ from tqdm.auto import tqdm
 
 from madlib import loops, runs
 from madlib.metrics import features as lenet_features
-from madlib.metrics.bootstrap import bootstrap
-from madlib.metrics.frechet import gaussian_fit
-from madlib.metrics.precision_recall import default_device, prdc
-from madlib.metrics.wasserstein import gaussian_w2_squared
+from madlib.metrics import image_scores
+from madlib.metrics.precision_recall import default_device
 
 BACKBONES = ("latent-mlp", "unet")
+CODECS = ("autoencoder", "pca")  # the latent code of the latent-mlp backbone
 NUM_CLASSES = 10
 NULL_CLASS = NUM_CLASSES  # the "no class" token of classifier-free guidance
 IMAGE_SHAPE = (1, 28, 28)
@@ -53,9 +55,7 @@ DEFAULT_SAMPLE_BATCH = 2000
 
 def guidance_weight(lam: float) -> float:
     """Classifier-free guidance weight of sampling bias lam in (0, 1]: w = 1/lam - 1 (0 when unbiased)."""
-    if not 0.0 < lam <= 1.0:
-        raise ValueError(f"lam: the DDPM's sampling bias must lie in (0, 1] (guidance w = 1/lam - 1); got {lam!r}")
-    return 1.0 / lam - 1.0
+    return 1.0 / loops.check_lam(lam, positive=True, why="; the DDPM's guidance weight is w = 1/lam - 1") - 1.0
 
 
 # ------------------------------------------------------------------------------------------------ data and schedule
@@ -122,7 +122,8 @@ class LatentMLP(nn.Module):
         self.out = nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, latent_dim))
 
     def forward(self, z: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        condition = self.time(timestep_embedding(t, 128)) + self.label(labels)
+        steps, index = torch.unique(t, return_inverse=True)  # in sampling every row has the same step
+        condition = self.time(timestep_embedding(steps, 128))[index] + self.label(labels)
         h = self.inp(z)
         for block in self.blocks:
             h = h + block(h + condition)
@@ -218,11 +219,76 @@ class PixelCodec:
         return {}
 
 
+class ConvAutoencoder(nn.Module):
+    """Two stride-2 convolutions (28 -> 14 -> 7) to a small code, and the mirror image back to per-pixel logits of
+    the intensity (trained with binary cross-entropy, which keeps strokes sharper than a squared error)."""
+
+    def __init__(self, latent_dim: int, channels: int = 32):
+        super().__init__()
+        wide = 2 * channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, channels, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(channels, wide, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Flatten(), nn.Linear(wide * 49, latent_dim))
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, wide * 49), nn.SiLU(), nn.Unflatten(1, (wide, 7, 7)),
+            nn.ConvTranspose2d(wide, channels, 3, stride=2, padding=1, output_padding=1), nn.SiLU(),
+            nn.ConvTranspose2d(channels, 1, 3, stride=2, padding=1, output_padding=1))  # logits of pixel intensity
+
+
+class AutoencoderCodec:
+    """Code of a convolutional autoencoder trained on one generation's digits, standardised per dimension so that
+    the diffusion's N(0, I) prior matches its scale: z = (encoder(x) - mean) / scale."""
+
+    def __init__(self, network: ConvAutoencoder, mean: torch.Tensor, scale: torch.Tensor):
+        self.network, self.mean, self.scale = network.eval(), mean, scale
+
+    @classmethod
+    def fit(cls, images: torch.Tensor, latent_dim: int, channels: int, epochs: int, generator: torch.Generator,
+            batch_size: int = 64, lr: float = 4e-3) -> "AutoencoderCodec":
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+            network = ConvAutoencoder(latent_dim, channels)
+        steps = epochs * math.ceil(len(images) / batch_size)
+        optimizer = torch.optim.Adam(network.parameters(), lr=lr)
+        # warm up over 15% of the steps (a share that never makes the warm-up exactly one step, where torch's
+        # one-cycle schedule divides by zero)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.15)
+        network.train()
+        for _ in range(epochs):
+            for batch in torch.randperm(len(images), generator=generator).split(batch_size):
+                x = images[batch]
+                logits = network.decoder(network.encoder(x))
+                loss = nn.functional.binary_cross_entropy_with_logits(logits, (x + 1.0) / 2.0)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+        network.eval()
+        with torch.no_grad():
+            codes = torch.cat([network.encoder(chunk) for chunk in images.split(1000)])
+        return cls(network, codes.mean(0), codes.std(0).clamp_min(1e-6))
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        return (torch.cat([self.network.encoder(c) for c in images.split(1000)]) - self.mean) / self.scale
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        z = z.cpu() * self.scale + self.mean
+        if not len(z):
+            return torch.empty(0, *IMAGE_SHAPE)
+        return torch.cat([2.0 * torch.sigmoid(self.network.decoder(c)) - 1.0 for c in z.split(1000)])
+
+    def state(self) -> dict[str, Any]:
+        return {"network": self.network.state_dict(), "mean": self.mean, "scale": self.scale}
+
+
 @dataclass
 class FittedDDPM:
     """One generation's trained model: its codec and denoiser (in eval mode)."""
 
-    codec: PCACodec | PixelCodec
+    codec: PCACodec | AutoencoderCodec | PixelCodec
     network: nn.Module
     final_loss: float
 
@@ -231,15 +297,12 @@ class FittedDDPM:
 
 
 class DDPMModel:
-    """Conditional DDPM on MNIST digits, as a :class:`madlib.loops.LoopModel`.
+    """Conditional DDPM on MNIST digits, as a :class:`madlib.loops.LoopModel`."""
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the loop engine passes it to ``sample`` itself); a chain
-    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree.
-    """
-
-    def __init__(self, backbone: str = "latent-mlp", lam: float = 1.0, timesteps: int = 500, train_steps: int = 2000,
-                 batch_size: int = 256, lr: float = 1e-3, latent_dim: int = 32, hidden: int = 256, blocks: int = 3,
-                 unet_base: int = 64, label_dropout: float = 0.1, n_eval: int = 1000, k: int = 5,
+    def __init__(self, backbone: str = "latent-mlp", timesteps: int = 500, train_steps: int = 2000,
+                 batch_size: int = 256, lr: float = 1e-3, latent_dim: int = 24, hidden: int = 256, blocks: int = 3,
+                 unet_base: int = 64, codec: str = "autoencoder", codec_epochs: int = 10, codec_channels: int = 32,
+                 label_dropout: float = 0.1, n_eval: int = 1000, k: int = 5,
                  feature_keep: int = 300, grid_per_class: int = 8, dataset: str = "mnist-5k",
                  lenet_epochs: int = lenet_features.DEFAULT_EPOCHS, sample_batch: int = DEFAULT_SAMPLE_BATCH,
                  device: str | torch.device | None = None):
@@ -248,31 +311,33 @@ class DDPMModel:
         if dataset not in lenet_features.TRAINING_DATA:
             raise ValueError(f"dataset: must be one of {', '.join(map(repr, lenet_features.TRAINING_DATA))}; "
                              f"got {dataset!r}")
-        guidance_weight(lam)
+        if codec not in CODECS:
+            raise ValueError(f"codec: must be one of {', '.join(map(repr, CODECS))}; got {codec!r}")
         for name, value, low in (("timesteps", timesteps, 2), ("train_steps", train_steps, 1),
                                  ("batch_size", batch_size, 1), ("latent_dim", latent_dim, 1),
+                                 ("codec_epochs", codec_epochs, 1), ("codec_channels", codec_channels, 1),
                                  ("n_eval", n_eval, max(k, NUM_CLASSES) + 1), ("feature_keep", feature_keep, 0),
                                  ("grid_per_class", grid_per_class, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}; got {value!r}")
         if not 0.0 <= label_dropout < 1.0:
             raise ValueError(f"label_dropout: must lie in [0, 1); got {label_dropout!r}")
-        self.backbone, self.lam, self.timesteps = backbone, float(lam), timesteps
+        self.backbone, self.timesteps = backbone, timesteps
         self.train_steps, self.batch_size, self.lr = train_steps, batch_size, lr
         self.latent_dim, self.hidden, self.blocks, self.unet_base = latent_dim, hidden, blocks, unet_base
+        self.codec, self.codec_epochs, self.codec_channels = codec, codec_epochs, codec_channels
         self.label_dropout, self.n_eval, self.k = label_dropout, n_eval, k
         self.feature_keep, self.grid_per_class = feature_keep, grid_per_class
         self.dataset, self.lenet_epochs, self.sample_batch = dataset, lenet_epochs, sample_batch
         self.device = torch.device(device) if device is not None else default_device()
         self.schedule = Schedule(timesteps)
         self._real: Digits | None = None
-        self._reference: dict[str, torch.Tensor] | None = None
 
     # -- what the store key is made of
     def config(self) -> dict[str, Any]:
-        return {"model": "ddpm", "backbone": self.backbone, "lam_eval": self.lam, "timesteps": self.timesteps,
+        return {"model": "ddpm", "backbone": self.backbone, "timesteps": self.timesteps,
                 "train_steps": self.train_steps, "batch_size": self.batch_size, "lr": self.lr,
-                "latent_dim": self.latent_dim if self.backbone == "latent-mlp" else None,
+                **self._codec_config(),
                 "hidden": self.hidden, "blocks": self.blocks, "unet_base": self.unet_base,
                 "label_dropout": self.label_dropout, "n_eval": self.n_eval, "k": self.k,
                 "feature_keep": self.feature_keep, "grid_per_class": self.grid_per_class, "dataset": self.dataset,
@@ -280,6 +345,14 @@ class DDPMModel:
                 # samples are drawn chunk by chunk, so the chunk size changes them (listed only when it differs
                 # from the default, which keeps the keys of runs stored before it was listed)
                 **({"sample_batch": self.sample_batch} if self.sample_batch != DEFAULT_SAMPLE_BATCH else {})}
+
+    def _codec_config(self) -> dict[str, Any]:
+        if self.backbone != "latent-mlp":
+            return {"latent_dim": None}  # the pixel backbone has no latent code
+        if self.codec == "pca":
+            return {"latent_dim": self.latent_dim}  # (the keys of runs stored before the autoencoder existed)
+        return {"latent_dim": self.latent_dim, "codec": self.codec, "codec_epochs": self.codec_epochs,
+                "codec_channels": self.codec_channels}
 
     # -- data
     def real_pool(self) -> Digits:
@@ -307,6 +380,14 @@ class DDPMModel:
             return LatentMLP(self.latent_dim, self.hidden, self.blocks)
         return UNet(self.unet_base)
 
+    def fit_codec(self, images: torch.Tensor, generator: torch.Generator) -> PCACodec | AutoencoderCodec | PixelCodec:
+        """A fresh latent code of this generation's digits (the pixel backbone's is the identity)."""
+        if self.backbone != "latent-mlp":
+            return PixelCodec()
+        if self.codec == "pca":
+            return PCACodec.fit(images, self.latent_dim)
+        return AutoencoderCodec.fit(images, self.latent_dim, self.codec_channels, self.codec_epochs, generator)
+
     def fit(self, digits: Digits, rng: np.random.Generator) -> FittedDDPM:
         """Train a fresh codec and denoiser on the digits and their labels (``train_steps`` Adam steps)."""
         if self.backbone == "latent-mlp" and len(digits) <= self.latent_dim:
@@ -314,7 +395,7 @@ class DDPMModel:
                              f"digits; got {len(digits)}")
         seed = int(rng.integers(2**62))
         generator = torch.Generator().manual_seed(seed)
-        codec = PCACodec.fit(digits.images, self.latent_dim) if self.backbone == "latent-mlp" else PixelCodec()
+        codec = self.fit_codec(digits.images, generator)
         codes = codec.encode(digits.images).to(self.device)
         labels = digits.labels.to(self.device)
         with torch.random.fork_rng(devices=[]):
@@ -386,54 +467,25 @@ class DDPMModel:
         return fitted.codec.decode(x).cpu()
 
     # -- evaluation
-    def reference(self) -> dict[str, torch.Tensor]:
-        """LeNet and the features of the held-out real digits (computed once)."""
-        if self._reference is None:
-            network = lenet_features.lenet(self.dataset, epochs=self.lenet_epochs, device=self.device)
-            _, test_set = lenet_features.TRAINING_DATA[self.dataset]
-            images, labels = test_set()
-            self._reference = {"lenet": network,
-                               "features": lenet_features.features(network, images, device=self.device),
-                               "labels": labels}
-        return self._reference
+    def reference(self) -> image_scores.ReferenceSet:
+        """LeNet and the held-out digits' features and labels (:func:`madlib.metrics.image_scores.reference_set`)."""
+        return image_scores.reference_set(self.dataset, lenet_epochs=self.lenet_epochs, device=self.device)
 
-    def evaluate(self, fitted: FittedDDPM, rng: np.random.Generator) -> loops.Metrics:
-        """Scores of ``n_eval`` digits sampled with the run's bias against the held-out real digits.
+    def evaluate(self, fitted: FittedDDPM, lam: float, rng: np.random.Generator) -> loops.Metrics:
+        """Scores of ``n_eval`` digits sampled with the run's bias lam against the held-out real digits.
 
-        Scalars: fid, precision, recall, density, coverage (k-NN with ``k``), class_separation (silhouette of the
-        synthetic features grouped by the class they were drawn for: falls when classes merge), class_spread (mean
-        distance of a synthetic feature to its class centroid, relative to the same for the real digits: falls
-        when each class collapses onto few images), lenet_agreement (how often LeNet reads a sample as its class)
-        and train_loss. Each has a ``<name>_se``: binomial for the rates, bootstrap over the synthetic set for the
-        rest (density: NaN). Arrays: ``features``/``feature_labels`` (the first ``feature_keep`` samples, for
+        Scalars (:func:`madlib.metrics.image_scores.score`, each with its ``<name>_se``): fid, precision, recall,
+        density, coverage (k-NN with ``k``), lenet_agreement, class_separation and class_spread; and train_loss.
+        Arrays: ``features``/``feature_labels`` (the first ``feature_keep`` samples' LeNet features and classes, for
         t-SNE) and ``grid`` (``grid_per_class`` samples of each class, for sample figures).
         """
-        reference = self.reference()
-        synthetic = self.sample(fitted, self.n_eval, self.lam, rng)
-        fake = lenet_features.features(reference["lenet"], synthetic.images, device=self.device)
-        fake = fake.numpy().astype(np.float64)
-        real = reference["features"].numpy().astype(np.float64)
-        labels = synthetic.labels.numpy()
-        scores = {name: float(value) for name, value in prdc(reference["features"], torch.as_tensor(fake),
-                                                                k=self.k, device=self.device).items()}
-        scores["lenet_agreement"] = lenet_features.accuracy(reference["lenet"], synthetic.images, synthetic.labels)
-        for name, count in (("precision", len(fake)), ("recall", len(real)), ("coverage", len(real)),
-                            ("lenet_agreement", len(fake))):
-            scores[f"{name}_se"] = math.sqrt(scores[name] * (1.0 - scores[name]) / count)
-        scores["density_se"] = math.nan
-        real_fit, real_spread = gaussian_fit(real), class_spread(real, reference["labels"].numpy())
-        statistics = {
-            "fid": lambda f, y: float(gaussian_w2_squared(*real_fit, *gaussian_fit(f))),  # FID; real side fit once
-            "class_separation": class_separation,
-            "class_spread": lambda f, y: class_spread(f, y) / real_spread,
-        }
-        for name, statistic in statistics.items():
-            scores[name], scores[f"{name}_se"] = bootstrap(statistic, rng, fake, labels)
-        scores["train_loss"], scores["train_loss_se"] = fitted.final_loss, math.nan
-        metrics = {name: np.array([value]) for name, value in scores.items()}
+        synthetic = self.sample(fitted, self.n_eval, lam, rng)
+        scores = image_scores.score(self.reference(), synthetic.images, rng, labels=synthetic.labels, k=self.k)
+        metrics = scores.metrics()
+        metrics["train_loss"], metrics["train_loss_se"] = np.array([fitted.final_loss]), np.array([math.nan])
         keep = min(self.feature_keep, len(synthetic))
-        metrics["features"] = fake[:keep]
-        metrics["feature_labels"] = labels[:keep].astype(np.float64)
+        metrics["features"] = scores.features[:keep]
+        metrics["feature_labels"] = synthetic.labels[:keep].numpy().astype(np.float64)
         metrics["grid"] = _grid(synthetic, self.grid_per_class)
         return metrics
 
@@ -450,26 +502,19 @@ class DDPMModel:
         state = runs.read_torch_state(path, ("digits", "model"), "DDPM")
         if state["kind"] == "digits":
             return Digits(state["images"], state["labels"])
-        codec = PCACodec(**state["codec"]) if state["codec"] else PixelCodec()
+        codec = self._load_codec(state["codec"])
         network = self.new_network()
         network.load_state_dict(state["network"])
         return FittedDDPM(codec, network.to(self.device).eval(), float(state["loss"]))
 
-
-def class_separation(features: np.ndarray, labels: np.ndarray) -> float:
-    """Silhouette score of the features grouped by label (1: tight, well separated classes; near 0: merged)."""
-    from sklearn.metrics import silhouette_score
-
-    if len(np.unique(labels)) < 2:
-        return math.nan
-    return float(silhouette_score(features, labels))
-
-
-def class_spread(features: np.ndarray, labels: np.ndarray) -> float:
-    """Mean Euclidean distance of a feature vector to the centroid of its class."""
-    distances = [np.linalg.norm(features[labels == c] - features[labels == c].mean(0), axis=1)
-                 for c in np.unique(labels)]
-    return float(np.concatenate(distances).mean())
+    def _load_codec(self, state: dict[str, Any]) -> PCACodec | AutoencoderCodec | PixelCodec:
+        if not state:
+            return PixelCodec()
+        if "components" in state:
+            return PCACodec(**state)
+        network = ConvAutoencoder(self.latent_dim, self.codec_channels)
+        network.load_state_dict(state["network"])
+        return AutoencoderCodec(network, state["mean"], state["scale"])
 
 
 def _grid(digits: Digits, per_class: int) -> np.ndarray:

@@ -192,23 +192,12 @@ def _as_points(name: str, x: Any) -> np.ndarray:
     return x
 
 
-def _check_lam(lam: float) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0.0 < lam <= 1.0:
-        raise ValueError(f"lam: the flow's latent is N(0, lam I), so lam must lie in (0, 1]; got {lam!r}")
-    return float(lam)
-
-
 class FlowModel:
-    """Glow on the 2-D Rosenbrock density, as a :class:`madlib.loops.LoopModel`.
+    """Glow on the 2-D Rosenbrock density, as a :class:`madlib.loops.LoopModel`."""
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); a chain
-    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree.
-    """
-
-    def __init__(self, lam: float = 1.0, steps: int = 8, hidden: int = 64, epochs: int = 20, batch_size: int = 256,
+    def __init__(self, steps: int = 8, hidden: int = 64, epochs: int = 20, batch_size: int = 256,
                  lr: float = 1e-3, n_eval: int = 10000, n_ot: int = 2000, n_keep: int = 2000,
                  device: str | torch.device | None = None):
-        self.lam = _check_lam(lam)
         for name, value, low in (("steps", steps, 1), ("hidden", hidden, 1), ("epochs", epochs, 1),
                                  ("batch_size", batch_size, 1), ("n_eval", n_eval, 2), ("n_ot", n_ot, 0),
                                  ("n_keep", n_keep, 0)):
@@ -221,9 +210,9 @@ class FlowModel:
         self.device = torch.device(device) if device is not None else default_device()
 
     def config(self) -> dict[str, Any]:
-        return {"model": "glow-flow", "data": "rosenbrock", "lam_eval": self.lam, "steps": self.steps,
-                "hidden": self.hidden, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                "n_eval": self.n_eval, "n_ot": self.n_ot, "n_keep": self.n_keep, "device": self.device.type}
+        return {"model": "glow-flow", "data": "rosenbrock", "steps": self.steps, "hidden": self.hidden,
+                "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "n_eval": self.n_eval,
+                "n_ot": self.n_ot, "n_keep": self.n_keep, "device": self.device.type}
 
     # -- data
     def draw_real(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -272,7 +261,7 @@ class FlowModel:
     @torch.no_grad()
     def sample(self, fitted: FittedFlow, n: int, lam: float, rng: np.random.Generator) -> np.ndarray:
         """n points x = f^{-1}(z), z ~ N(0, lam I)."""
-        lam = _check_lam(lam)
+        lam = loops.check_lam(lam, positive=True, why="; the flow's latent is N(0, lam I)")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n: must be an integer >= 0; got {n!r}")
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
@@ -286,7 +275,7 @@ class FlowModel:
         return fitted.network.log_prob(x).double().cpu().numpy()
 
     # -- evaluation
-    def evaluate(self, fitted: FittedFlow, rng: np.random.Generator) -> loops.Metrics:
+    def evaluate(self, fitted: FittedFlow, lam: float, rng: np.random.Generator) -> loops.Metrics:
         """Scores of ``n_eval`` points sampled with the run's bias, against P_r.
 
         Tails (P_r's value is 0.01 for both; binomial SE): ``tail_r2``, the fraction in P_r's 1% lowest-density
@@ -297,7 +286,7 @@ class FlowModel:
         entropy (SE from the NLL's spread; it scores the fitted density, not the biased sampler). ``train_nll``.
         Every score has a ``<name>_se``. ``samples``: the first ``n_keep`` synthetic points, for density panels.
         """
-        synthetic = self.sample(fitted, self.n_eval, self.lam, rng)
+        synthetic = self.sample(fitted, self.n_eval, lam, rng)
         real = self.draw_real(self.n_eval, rng)
         scores = tail_scores(synthetic)
         scores.update(spread_scores(synthetic, rng))

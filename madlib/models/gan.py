@@ -26,12 +26,10 @@ when the size is a multiple of 7). The digit data sets (``"mnist-5k"``, ``"mnist
 Any other ``dataset`` is the path of an image folder (one sub-folder per class, labels ignored), read at
 ``image_size`` with ``channels`` 1 (grey) or 3 (RGB).
 
-Evaluation (:meth:`GANModel.evaluate`): ``n_eval`` images sampled with the run's bias against held-out real images.
-For digits the features are LeNet's 84 activations (as for the DDPM) and the held-out images are the data set's
-test / reference split. For an image folder LeNet means nothing, so the features are the first ``PCA_DIM`` principal
-components of the pixels (PCA fitted once on the folder's training part), and the held-out images are a fixed
-``FOLDER_REFERENCE_FRACTION`` of the folder (chosen with seed 0) that is never trained on. Spectral scores compare
-Fourier power spectra of the pixels (:mod:`madlib.metrics.spectrum`).
+Evaluation (:meth:`GANModel.evaluate`): ``n_eval`` images sampled with the run's bias, scored against held-out real
+images by :mod:`madlib.metrics.image_scores` (for digits on LeNet features, as for the DDPM; for an image folder on
+the pixels' principal components, the held-out images being a fixed share of the folder that is never trained on).
+Spectral scores, the GAN's own, compare Fourier power spectra of the pixels (:mod:`madlib.metrics.spectrum`).
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -47,33 +45,21 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from madlib import data, loops, runs
+from madlib import loops, runs
 from madlib.metrics import features as lenet_features
-from madlib.metrics import spectrum
+from madlib.metrics import image_scores, spectrum
 from madlib.metrics.bootstrap import bootstrap
-from madlib.metrics.frechet import gaussian_fit
-from madlib.metrics.precision_recall import default_device, prdc
-from madlib.metrics.wasserstein import gaussian_w2_squared
+from madlib.metrics.precision_recall import default_device
 
 ARCHITECTURES = ("style", "wgan-gp")
-DIGIT_DATASETS = ("mnist-5k", "mnist")
 DEFAULT_TRAIN_STEPS = {"style": 500, "wgan-gp": 350}
 DEFAULT_LR = {"style": 2e-3, "wgan-gp": 5e-4}
 ADAM_BETAS = {"style": (0.0, 0.99), "wgan-gp": (0.5, 0.9)}
 MAPPING_LR_SCALE = 0.1  # the mapping network learns 10x slower (StyleGAN's lr multiplier 0.01, milder here)
 R1_EVERY = 4  # lazy R1: the penalty every 4 discriminator steps, weighted by 4
 W_AVG_SAMPLES = 10000
-PCA_DIM = 64
-FOLDER_REFERENCE_FRACTION = 0.2
 LOSS_WINDOW = 50  # g_loss / d_loss: mean over the last 50 steps
 SAMPLE_BATCH = 1000
-
-
-def check_lam(lam: float) -> float:
-    """lam as a float, or ValueError: the truncation must lie in [0, 1]."""
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating)) or not 0.0 <= lam <= 1.0:
-        raise ValueError(f"lam: the GAN's sampling bias (truncation psi) must lie in [0, 1] (1 = unbiased); got {lam!r}")
-    return float(lam)
 
 
 def base_resolution(image_size: int) -> tuple[int, int]:
@@ -259,13 +245,12 @@ class FittedGAN:
 class GANModel:
     """An unconditional GAN as a :class:`madlib.loops.LoopModel` (see the module docstring).
 
-    ``lam`` is the run's sampling bias, used by ``evaluate`` (the engine passes it to ``sample`` itself); a chain
-    (:class:`madlib.chains.Chain`) builds the model with its spec's lam, so that both agree. ``train_steps`` counts
-    generator steps (a WGAN-GP step also has ``n_critic`` critic steps). ``train_steps`` and ``lr`` default per
-    architecture (DEFAULT_TRAIN_STEPS, DEFAULT_LR). ``r1_gamma`` weighs the style GAN's R1 penalty (gamma / 2 * R1).
+    ``train_steps`` counts generator steps (a WGAN-GP step also has ``n_critic`` critic steps). ``train_steps`` and
+    ``lr`` default per architecture (DEFAULT_TRAIN_STEPS, DEFAULT_LR). ``r1_gamma`` weighs the style GAN's R1 penalty
+    (gamma / 2 * R1).
     """
 
-    def __init__(self, architecture: str = "style", lam: float = 1.0, dataset: str = "mnist-5k",
+    def __init__(self, architecture: str = "style", dataset: str = "mnist-5k",
                  image_size: int = 28, channels: int | None = None, train_steps: int | None = None,
                  batch_size: int = 64, lr: float | None = None, z_dim: int = 64, w_dim: int = 64,
                  mapping_layers: int = 4, width: int = 64, n_critic: int = 5, gp_weight: float = 10.0,
@@ -273,8 +258,7 @@ class GANModel:
                  lenet_epochs: int = lenet_features.DEFAULT_EPOCHS, device: str | torch.device | None = None):
         if architecture not in ARCHITECTURES:
             raise ValueError(f"architecture: must be one of {', '.join(map(repr, ARCHITECTURES))}; got {architecture!r}")
-        self.lam = check_lam(lam)
-        self.digits = dataset in DIGIT_DATASETS
+        self.digits = dataset in image_scores.DIGIT_DATASETS
         channels = 1 if channels is None else channels
         if channels not in (1, 3):
             raise ValueError(f"channels: 1 (grey) or 3 (RGB); got {channels!r}")
@@ -297,12 +281,12 @@ class GANModel:
         self.n_eval, self.k, self.grid_count, self.lenet_epochs = n_eval, k, grid_count, lenet_epochs
         self.device = torch.device(device) if device is not None else default_device()
         self._pools: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._reference: dict[str, Any] | None = None
+        self._real_power: torch.Tensor | None = None
 
     # -- what the store key is made of
     def config(self) -> dict[str, Any]:
         style = self.architecture == "style"
-        return {"model": "gan", "architecture": self.architecture, "lam_eval": self.lam, "dataset": self.dataset,
+        return {"model": "gan", "architecture": self.architecture, "dataset": self.dataset,
                 "image_size": self.image_size, "channels": self.channels, "train_steps": self.train_steps,
                 "batch_size": self.batch_size, "lr": self.lr, "z_dim": self.z_dim,
                 "w_dim": self.w_dim if style else None, "mapping_layers": self.mapping_layers if style else None,
@@ -319,13 +303,7 @@ class GANModel:
                 train_set, test_set = lenet_features.TRAINING_DATA[self.dataset]
                 self._pools = (train_set()[0], test_set()[0])
             else:
-                images, _ = data.image_folder(self.dataset, size=self.image_size, grayscale=self.channels == 1)
-                order = torch.as_tensor(np.random.default_rng(0).permutation(len(images)))
-                held = max(self.k + 1, int(round(FOLDER_REFERENCE_FRACTION * len(images))))
-                if len(images) - held < 2:
-                    raise ValueError(f"dataset: the image folder {self.dataset} holds {len(images)} images; it needs "
-                                     f"at least {held + 2} ({held} held out for evaluation, 2 to train on)")
-                self._pools = (images[order[held:]], images[order[:held]])
+                self._pools = image_scores.folder_split(self.dataset, self.image_size, self.channels, self.k)
         return self._pools
 
     def real_pool(self) -> Images:
@@ -450,7 +428,7 @@ class GANModel:
     @torch.no_grad()
     def sample(self, fitted: FittedGAN, n: int, lam: float, rng: np.random.Generator) -> Images:
         """n images with truncation lam (style: w toward w_avg; wgan-gp: z toward 0)."""
-        lam = check_lam(lam)
+        lam = loops.check_lam(lam)
         z = self.latents(n, rng)
         parts = []
         for chunk in z.split(SAMPLE_BATCH):  # float32 even on CUDA: no rounding noise in the spectra
@@ -459,57 +437,57 @@ class GANModel:
         return Images(images.clamp(-1.0, 1.0))
 
     # -- evaluation
-    def reference(self) -> dict[str, Any]:
-        """The feature map, the held-out images' features and their power maps (computed once)."""
-        if self._reference is None:
-            real = self.reference_images().images
-            if self.digits:
-                network = lenet_features.lenet(self.dataset, epochs=self.lenet_epochs, device=self.device)
-                embed = lambda x: lenet_features.features(network, x, device=self.device).numpy().astype(np.float64)
-            else:
-                embed = pixel_pca(self.real_pool().images, PCA_DIM)
-            self._reference = {"embed": embed, "features": embed(real), "power": spectrum.power_maps(real).mean(0)}
-        return self._reference
+    def reference(self) -> image_scores.ReferenceSet:
+        """The held-out real images and their features (:func:`madlib.metrics.image_scores.reference_set`)."""
+        return image_scores.reference_set(self.dataset, self.image_size, self.channels, self.lenet_epochs, self.k,
+                                          self.device)
+
+    def real_power(self) -> torch.Tensor:
+        """The mean Fourier power map of the held-out real images (computed once)."""
+        if self._real_power is None:
+            self._real_power = spectrum.power_maps(self.reference().images).mean(0)
+        return self._real_power
 
     def real_spectrum(self) -> tuple[np.ndarray, np.ndarray]:
         """(radii, radially averaged power) of the held-out real images, to plot beside evaluate's ``spectrum``."""
-        return spectrum.radial_average(self.reference()["power"])
+        return spectrum.radial_average(self.real_power())
 
-    def evaluate(self, fitted: FittedGAN, rng: np.random.Generator) -> loops.Metrics:
-        """Scores of ``n_eval`` images sampled with the run's bias against the held-out real images.
+    def evaluate(self, fitted: FittedGAN, lam: float, rng: np.random.Generator) -> loops.Metrics:
+        """Scores of ``n_eval`` images sampled with the run's bias lam against the held-out real images.
 
-        Scalars: fid, precision, recall, density, coverage (k-NN with ``k``), spectral_distance and
-        high_freq_ratio (cutoff 0.5 Nyquist), g_loss and d_loss (training losses over the last steps). Each has a
-        ``<name>_se``: binomial for precision / recall / coverage, bootstrap over the synthetic images for fid and
-        the spectral scores, NaN for density and the losses. Arrays: ``grid`` (the first ``grid_count`` samples,
-        (grid_count, s, s) for grey images, (grid_count, c, s, s) otherwise) and ``spectrum`` (the samples' radial
-        power spectrum; :meth:`real_spectrum` gives the real one).
+        Scalars: fid, precision, recall, density, coverage (k-NN with ``k``, from
+        :func:`madlib.metrics.image_scores.score`), spectral_distance and high_freq_ratio (cutoff 0.5 Nyquist), g_loss
+        and d_loss (training losses over the last steps). Each has a ``<name>_se``: binomial for precision / recall /
+        coverage, bootstrap over the synthetic images for fid and the spectral scores, NaN for density and the
+        losses. Arrays: ``grid`` (the first
+        ``grid_count`` samples, (grid_count, s, s) for grey images, (grid_count, c, s, s) otherwise) and ``spectrum``
+        (the samples' radial power spectrum; :meth:`real_spectrum` gives the real one).
         """
-        reference = self.reference()
-        synthetic = self.sample(fitted, self.n_eval, self.lam, rng).images
-        fake, real = reference["embed"](synthetic), reference["features"]
-        scores = prdc(torch.as_tensor(real), torch.as_tensor(fake), k=self.k, device=self.device)
-        for name, count in (("precision", len(fake)), ("recall", len(real)), ("coverage", len(real))):
-            scores[f"{name}_se"] = math.sqrt(scores[name] * (1.0 - scores[name]) / count)
-        scores["density_se"] = math.nan
-        real_fit = gaussian_fit(real)
-        scores["fid"], scores["fid_se"] = bootstrap(lambda f: gaussian_w2_squared(*real_fit, *gaussian_fit(f)), rng, fake)
+        synthetic = self.sample(fitted, self.n_eval, lam, rng).images
+        scores = image_scores.score(self.reference(), synthetic, rng, k=self.k).values
         power = spectrum.power_maps(synthetic)
-        real_profile = spectrum.radial_average(reference["power"])[1]
-        real_share = spectrum.high_frequency_share(reference["power"])
-        spectral = {
-            "spectral_distance": lambda p: spectrum.log_spectrum_distance(spectrum.radial_average(p.mean(0))[1],
-                                                                          real_profile),
-            "high_freq_ratio": lambda p: spectrum.high_frequency_share(p.mean(0)) / real_share,
-        }
-        for name, statistic in spectral.items():
-            scores[name], scores[f"{name}_se"] = bootstrap(statistic, rng, power)
+        scores.update(self.spectral_scores(power, rng))
         scores.update(g_loss=fitted.g_loss, g_loss_se=math.nan, d_loss=fitted.d_loss, d_loss_se=math.nan)
         metrics = {name: np.array([float(value)]) for name, value in scores.items()}
         grid = synthetic[: self.grid_count].numpy().astype(np.float64)
         metrics["grid"] = grid[:, 0] if self.channels == 1 else grid
         metrics["spectrum"] = spectrum.radial_average(power.mean(0))[1]
         return metrics
+
+    def spectral_scores(self, power: torch.Tensor, rng: np.random.Generator) -> dict[str, float]:
+        """spectral_distance and high_freq_ratio of the samples' power maps against the held-out real images', each
+        with a bootstrap SE over the samples."""
+        real_profile = spectrum.radial_average(self.real_power())[1]
+        real_share = spectrum.high_frequency_share(self.real_power())
+        statistics = {
+            "spectral_distance": lambda p: spectrum.log_spectrum_distance(spectrum.radial_average(p.mean(0))[1],
+                                                                          real_profile),
+            "high_freq_ratio": lambda p: spectrum.high_frequency_share(p.mean(0)) / real_share,
+        }
+        scores = {}
+        for name, statistic in statistics.items():
+            scores[name], scores[f"{name}_se"] = bootstrap(statistic, rng, power)
+        return scores
 
     # -- checkpoints
     def save(self, obj: FittedGAN | Images, path: str) -> None:
@@ -537,17 +515,3 @@ def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-
-
-def pixel_pca(images: torch.Tensor, dim: int) -> Callable[[torch.Tensor], np.ndarray]:
-    """A feature map for images without a classifier: the projection of the flattened pixels onto the first
-    ``dim`` principal components of ``images`` (at most n - 1 and the pixel count), float64 (n, dim)."""
-    flat = images.reshape(len(images), -1).double()
-    mean = flat.mean(0)
-    _, _, vt = torch.linalg.svd(flat - mean, full_matrices=False)
-    components = vt[: max(1, min(dim, len(flat) - 1, flat.shape[1]))]
-
-    def embed(x: torch.Tensor) -> np.ndarray:
-        return ((x.reshape(len(x), -1).double() - mean) @ components.T).numpy()
-
-    return embed

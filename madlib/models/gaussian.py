@@ -135,8 +135,10 @@ class GaussianModel:
             raise ValueError(f"n: fitting a covariance needs at least 2 samples; got {n}")
         return fit_from_moments(mu, scatter / (n - 1))
 
-    def evaluate(self, fitted: GaussianFit, rng: np.random.Generator | None = None) -> loops.Metrics:
-        """WD (unsquared W2) to P_r, trace of the covariance (and its log), the mean's distance from 0 and first coordinate."""
+    def evaluate(self, fitted: GaussianFit, lam: float = 1.0,
+                 rng: np.random.Generator | None = None) -> loops.Metrics:
+        """WD (unsquared W2) to P_r, trace of the covariance (and its log), the mean's distance from 0 and its first
+        coordinate, all of the fit itself (lam and rng are not used)."""
         trace = np.trace(fitted.sigma, axis1=1, axis2=2)
         return {
             "wd": w2_to_standard_normal_from_eigh(fitted.mu, fitted.eigvals),

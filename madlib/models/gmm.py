@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from madlib import data, loops
+from madlib.metrics.bootstrap import binomial_se
 from madlib.runs import atomic_write_bytes
 
 FORMAT = "madlib-gmm-v1"
@@ -93,10 +94,6 @@ def modes_covered(samples: np.ndarray, fraction: float, mode_means: np.ndarray =
     return int((near.mean(axis=0) >= fraction).sum()), float(near.any(axis=1).mean())
 
 
-def binomial_se(p: float, n: int) -> float:
-    return float(np.sqrt(max(p * (1.0 - p), 0.0) / n))
-
-
 class GMMModel:
     """2-D Gaussian mixtures fitted by EM in the loop, evaluated against the 25-mode grid of madlib.data.grid25."""
 
@@ -151,15 +148,14 @@ class GMMModel:
 
     def sample(self, fitted: GMMFit, n: int, lam: float, rng: np.random.Generator) -> np.ndarray:
         """n draws: a component k with probability w_k, then N(mu_k, lam * Sigma_k)."""
-        if not 0.0 <= lam <= 1.0:
-            raise ValueError(f"lam: must lie in [0, 1]; got {lam!r}")
+        lam = loops.check_lam(lam)
         which = rng.choice(len(fitted.weights), size=int(n), p=fitted.weights)
         roots = np.linalg.cholesky(fitted.covariances)[which]  # (n, 2, 2)
         noise = np.einsum("nij,nj->ni", roots, rng.standard_normal((int(n), 2)))
         return fitted.means[which] + np.sqrt(lam) * noise
 
-    def evaluate(self, fitted: GMMFit, rng: np.random.Generator) -> loops.Metrics:
-        """The metrics of the module docstring for one fitted mixture."""
+    def evaluate(self, fitted: GMMFit, lam: float, rng: np.random.Generator) -> loops.Metrics:
+        """The metrics of the module docstring for one fitted mixture (scored on unbiased samples: lam is not used)."""
         from madlib.metrics.precision_recall import prdc
 
         fake = self.sample(fitted, self.n_eval, 1.0, rng)
