@@ -26,8 +26,8 @@
 # **The paper's claim.** Without sampling bias the FID rises and both precision and recall fall over generations.
 #
 # **Setting vs the paper.** The paper trains a pixel-space DDPM (T = 500) on the 60k MNIST digits. The `default`
-# preset runs on a 2-core CPU: a DDPM over a 32-dimensional whitened PCA code of the digits with an MLP denoiser
-# (same T = 500 schedule, same guidance), trained on the 4,000 offline `mnist-5k` training digits (n_ini = 4,000,
+# preset runs on a 2-core CPU: a DDPM over the 24-dimensional code of a small convolutional autoencoder with an MLP
+# denoiser (both retrained every generation; same T = 500 schedule, same guidance), trained on the 4,000 offline `mnist-5k` training digits (n_ini = 4,000,
 # then n_s = 2,000 synthetic digits per generation, 10 generations), scored against the 1,000 held-out digits.
 # The `paper` preset runs the UNet on the full MNIST. **GAN row (an analogue):** the paper's second row is StyleGAN2
 # on FFHQ-128 (70k images); here it is the style-based GAN of Fig. 1 on the same digits (`default`: 4,000 `mnist-5k`

@@ -25,7 +25,7 @@
 #
 # **The paper's claim.** Over generations the synthetic classes drift away from the real ones and merge.
 #
-# **Setting vs the paper.** As in Fig. 4 (PCA-latent MLP DDPM on the 4,000 `mnist-5k` digits at `default`).
+# **Setting vs the paper.** As in Fig. 4 (autoencoder-latent MLP DDPM on the 4,000 `mnist-5k` digits at `default`).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

@@ -23,7 +23,7 @@
 # bias, and the FID still rises.
 #
 # **Setting vs the paper.** The paper's DDPM row uses lam = 0.5; the model and data are as in Fig. 4 (`default`:
-# PCA-latent MLP DDPM on the 4,000 `mnist-5k` digits). **GAN row (an analogue):** the paper's StyleGAN2 on FFHQ-128
+# autoencoder-latent MLP DDPM on the 4,000 `mnist-5k` digits). **GAN row (an analogue):** the paper's StyleGAN2 on FFHQ-128
 # with truncation lam = 0.7; here the style-based GAN of Fig. 1 on the same digits with truncation psi = 0.7
 # (`default`: 5 generations), beside its lam = 1 chain of Fig. 1 (9 generations, from the store). The recall
 # comparison uses the generations both chains have.

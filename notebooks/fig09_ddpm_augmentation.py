@@ -24,7 +24,7 @@
 # precision can rise while recall falls faster; some lam < 1 (0.8 in the paper) mitigates the rise of FID best.
 #
 # **Setting vs the paper.** The paper: n_r = n_s = 60k. `default`: n_r = n_s = 2,000 `mnist-5k` digits, 5
-# generations, lam in {1, 0.8, 0.6}, PCA-latent MLP DDPM on the CPU.
+# generations, lam in {1, 0.8, 0.6}, autoencoder-latent MLP DDPM on the CPU.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

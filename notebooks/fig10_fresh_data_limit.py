@@ -28,7 +28,7 @@
 # lam = 0.9. **DDPM panel** (right): the conditional DDPM of Fig. 4 in the fresh data loop, FID on LeNet features
 # against generation for several n_ini, lam = 1. The paper: pixel-space DDPM on the 60k MNIST, n_r = n_s = 2k.
 # `default`: n_r = n_s = 2,000 digits drawn each generation from the 4,000 offline `mnist-5k` training digits (so
-# "fresh" draws overlap between generations), n_ini in {250, 1,000, 4,000}, 8 generations of the PCA-latent MLP
+# "fresh" draws overlap between generations), n_ini in {250, 1,000, 4,000}, 8 generations of the autoencoder-latent MLP
 # DDPM on the CPU. Its limit is the mean FID over the last `window` = 4 generations, with the spread of those
 # generations as its SE (one chain per n_ini).
 #

@@ -21,7 +21,7 @@
 #
 # **The paper's claim.** At lam = 1 precision and recall eventually reach zero; a smaller lam loses recall faster.
 #
-# **Setting vs the paper.** As in Fig. 4 (`default`: 10 generations of the PCA-latent MLP DDPM on the 4,000
+# **Setting vs the paper.** As in Fig. 4 (`default`: 10 generations of the autoencoder-latent MLP DDPM on the 4,000
 # `mnist-5k` digits; the `paper` preset runs the UNet on the full MNIST).
 
 # %% tags=["parameters"]

@@ -21,7 +21,7 @@
 #
 # **The paper's claim.** Without bias the digits drift and become illegible.
 #
-# **Setting vs the paper.** As in Fig. 4 (`default`: PCA-latent MLP DDPM on the 4,000 `mnist-5k` digits).
+# **Setting vs the paper.** As in Fig. 4 (`default`: autoencoder-latent MLP DDPM on the 4,000 `mnist-5k` digits).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

@@ -22,7 +22,7 @@
 #
 # **The paper's claim.** With bias each class collapses onto a few images.
 #
-# **Setting vs the paper.** As in Fig. 4 (`default`: PCA-latent MLP DDPM on the 4,000 `mnist-5k` digits).
+# **Setting vs the paper.** As in Fig. 4 (`default`: autoencoder-latent MLP DDPM on the 4,000 `mnist-5k` digits).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

@@ -283,3 +283,45 @@ def test_fig13_build_is_the_wgan_chain():
     assert set(result.data["generation"]) == {1, 2} and "WGAN-GP" in result.caption
     assert len(plotting.fig13(result).axes) == 3
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------------------- the generator's average
+
+
+def test_move_average_is_the_exponential_moving_average_of_the_weights():
+    torch.manual_seed(0)
+    average, trained = nn_pair()
+    start = [p.clone() for p in average.parameters()]
+    history = []
+    for _ in range(5):
+        with torch.no_grad():
+            for p in trained.parameters():
+                p.add_(torch.randn_like(p))
+        history.append([p.clone() for p in trained.parameters()])
+        gan.move_average(average, trained, 0.9)
+    # closed form: 0.9^5 * start + sum_k 0.1 * 0.9^(4 - k) * trained_k
+    for i, kept in enumerate(average.parameters()):
+        expected = 0.9**5 * start[i] + sum(0.1 * 0.9 ** (4 - k) * history[k][i] for k in range(5))
+        torch.testing.assert_close(kept, expected)
+
+
+def nn_pair():
+    first = torch.nn.Linear(3, 2)
+    second = torch.nn.Linear(3, 2)
+    second.load_state_dict(first.state_dict())
+    return first, second
+
+
+def test_ema_generator_differs_from_the_last_one_and_is_a_key():
+    data = random_images(16)
+    plain = gan.GANModel(architecture="style", **{**TINY, "train_steps": 6})
+    averaged = gan.GANModel(architecture="style", **{**TINY, "train_steps": 6}, ema=0.5)
+    assert averaged.config() != plain.config() and "ema" not in plain.config()
+    first = plain.fit(data, np.random.default_rng(7)).generator
+    second = averaged.fit(data, np.random.default_rng(7)).generator
+    assert not second.training and not any(p.requires_grad for p in second.parameters())
+    differences = [float((a - b).abs().max()) for a, b in zip(first.parameters(), second.parameters())]
+    assert max(differences) > 1e-4  # same training noise: only the averaging differs
+    for bad in (1.0, -0.1, True, "0.9"):
+        with pytest.raises(ValueError, match="ema: the decay"):
+            gan.GANModel(ema=bad)

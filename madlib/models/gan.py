@@ -34,6 +34,7 @@ Spectral scores, the GAN's own, compare Fourier power spectra of the pixels (:mo
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,14 +248,16 @@ class GANModel:
 
     ``train_steps`` counts generator steps (a WGAN-GP step also has ``n_critic`` critic steps). ``train_steps`` and
     ``lr`` default per architecture (DEFAULT_TRAIN_STEPS, DEFAULT_LR). ``r1_gamma`` weighs the style GAN's R1 penalty
-    (gamma / 2 * R1).
+    (gamma / 2 * R1). ``ema`` > 0 keeps an exponential moving average of the generator's weights (each generator step
+    moves it 1 - ema of the way to the trained weights), and the generation samples from that average, as StyleGAN2
+    does: the trained generator's quality swings from step to step, the average's much less (0 = no average).
     """
 
     def __init__(self, architecture: str = "style", dataset: str = "mnist-5k",
                  image_size: int = 28, channels: int | None = None, train_steps: int | None = None,
                  batch_size: int = 64, lr: float | None = None, z_dim: int = 64, w_dim: int = 64,
                  mapping_layers: int = 4, width: int = 64, n_critic: int = 5, gp_weight: float = 10.0,
-                 r1_gamma: float = 1.0, n_eval: int = 1000, k: int = 5, grid_count: int = 64,
+                 r1_gamma: float = 1.0, ema: float = 0.0, n_eval: int = 1000, k: int = 5, grid_count: int = 64,
                  lenet_epochs: int = lenet_features.DEFAULT_EPOCHS, device: str | torch.device | None = None):
         if architecture not in ARCHITECTURES:
             raise ValueError(f"architecture: must be one of {', '.join(map(repr, ARCHITECTURES))}; got {architecture!r}")
@@ -272,6 +275,10 @@ class GANModel:
                                  ("grid_count", grid_count, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}; got {value!r}")
+        if isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0.0 <= ema < 1.0:
+            raise ValueError(f"ema: the decay of the generator's weight average must be a number in [0, 1) "
+                             f"(0 = no average); got {ema!r}")
+        self.ema = float(ema)
         self.architecture, self.image_size, self.channels = architecture, image_size, channels
         self.dataset = dataset if self.digits else str(Path(dataset).expanduser())
         self.train_steps, self.batch_size = train_steps, batch_size
@@ -292,6 +299,7 @@ class GANModel:
                 "w_dim": self.w_dim if style else None, "mapping_layers": self.mapping_layers if style else None,
                 "width": self.width, "n_critic": None if style else self.n_critic,
                 "gp_weight": None if style else self.gp_weight, "r1_gamma": self.r1_gamma if style else None,
+                **({"ema": self.ema} if self.ema else {}),
                 "n_eval": self.n_eval, "k": self.k, "grid_count": self.grid_count,
                 "lenet_epochs": self.lenet_epochs if self.digits else None, "device": self.device.type}
 
@@ -362,13 +370,16 @@ class GANModel:
         g_opt, d_opt = self._optimizers(generator, critic)
         pool = images.images.to(self.device)
         step = self._style_step if self.architecture == "style" else self._wgan_step
+        average = copy.deepcopy(generator).requires_grad_(False) if self.ema else None
         g_losses, d_losses = [], []
         for index in tqdm(range(self.train_steps), desc=f"GAN ({self.architecture}) training",
                           disable=not runs.progress_enabled(), leave=False, mininterval=2.0):
             g_loss, d_loss = step(index, generator, critic, g_opt, d_opt, pool, noise)
             g_losses.append(g_loss)
             d_losses.append(d_loss)
-        generator.eval()
+            if average is not None:
+                move_average(average, generator, self.ema)
+        generator = (generator if average is None else average).eval()
         if self.architecture == "style":
             self._estimate_w_avg(generator, noise)
         return FittedGAN(generator, float(np.mean(g_losses[-LOSS_WINDOW:])), float(np.mean(d_losses[-LOSS_WINDOW:])))
@@ -509,6 +520,13 @@ class GANModel:
         generator.load_state_dict(state["generator"])
         g_loss, d_loss = (float(v) for v in state["losses"])
         return FittedGAN(generator.to(self.device).eval(), g_loss, d_loss)
+
+
+@torch.no_grad()
+def move_average(average: nn.Module, trained: nn.Module, decay: float) -> None:
+    """average <- decay * average + (1 - decay) * trained, parameter by parameter."""
+    for kept, new in zip(average.parameters(), trained.parameters()):
+        kept.lerp_(new, 1.0 - decay)
 
 
 def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
