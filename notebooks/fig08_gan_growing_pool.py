@@ -29,6 +29,10 @@
 # **Setting vs the paper — an analogue.** The paper runs StyleGAN2 on FFHQ-128 with n_r = 70k real and (t - 1) x 70k
 # synthetic images. `default`: the style-based GAN of Fig. 1 on the 4,000 `mnist-5k` digits, n_r = n_s = 4,000,
 # 6 generations (so generation 6 trains on 4,000 real and 20,000 synthetic digits).
+#
+# **Finding at `default`: precision does not fall.** In the growing pool the FID rises (12.6 -> 21.1) and recall
+# falls (0.91 -> 0.76), far more slowly than in the fully synthetic loop (FID 67 at t = 6), but precision stays flat
+# (0.885 -> 0.896), as in every unbiased image loop here (Fig. 4).
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

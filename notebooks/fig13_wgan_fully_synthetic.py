@@ -27,6 +27,10 @@
 # **Setting vs the paper.** The paper: 100 generations on MNIST. `paper` runs 100 generations on the full MNIST (GPU).
 # `default` runs as many as the CPU budget allows: 12 generations of a small WGAN-GP (see `madlib.models.gan`) on the
 # 4,000 offline `mnist-5k` digits, n_s = 4,000.
+#
+# **Finding at `default`: precision does not fall.** The WGAN-GP (generation-1 FID 20.5) loses recall steadily
+# (0.95 -> 0.57 over 12 generations) and its FID rises (20.5 -> 103), but its precision drifts up slightly (0.80 ->
+# 0.84): its samples stay realistic while they cover less of the digits, as in every unbiased image loop here.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"

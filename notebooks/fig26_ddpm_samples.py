@@ -22,6 +22,10 @@
 # **The paper's claim.** Without bias the digits drift and become illegible.
 #
 # **Setting vs the paper.** As in Fig. 4 (`default`: autoencoder-latent MLP DDPM on the 4,000 `mnist-5k` digits).
+#
+# **Finding at `default`: the digits stay legible.** Over 10 generations the FID rises from 14.5 to 137 (the
+# samples drift from the real digits and lose their variety), but LeNet still reads 90% of them as their class
+# (0.92 at generation 1): the drift has not yet made them illegible.
 
 # %% tags=["parameters"]
 preset = None  # None: $MADLIB_PRESET, else "default"
