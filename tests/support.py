@@ -2,8 +2,10 @@
 
 import contextlib
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from threadpoolctl import threadpool_limits
 
 
@@ -20,3 +22,12 @@ def quiet_one_thread_store(folder):
             yield folder
         finally:
             torch.set_num_threads(threads)
+
+
+def write_folder(root, count: int = 20, size: int = 12) -> None:
+    """An image folder of `count` random RGB images of `size` x `size` pixels in two class sub-folders."""
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        folder = root / f"class_{index % 2}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)).save(folder / f"{index}.png")

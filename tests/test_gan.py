@@ -5,13 +5,12 @@ the image-folder path, two generations of a fully synthetic loop through the run
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from madlib import chains, gan_studies, plotting, presets, runs, tidy
-from support import quiet_one_thread_store
+from support import quiet_one_thread_store, write_folder
 from madlib.metrics.precision_recall import default_device
 from madlib.models import gan
 
@@ -156,14 +155,6 @@ def test_draw_real_gives_distinct_training_digits():
     assert len(torch.unique(drawn.flatten(1), dim=0)) == 50
     with pytest.raises(ValueError, match="n: asked for"):
         model.draw_real(10**6, np.random.default_rng(0))
-
-
-def write_folder(root, count: int = 20, size: int = 12) -> None:
-    rng = np.random.default_rng(0)
-    for index in range(count):
-        folder = root / f"class_{index % 2}"
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)).save(folder / f"{index}.png")
 
 
 def test_image_folder_data_set(tmp_path):

@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-from PIL import Image
 
 from madlib import data, loops
 from madlib.metrics import features as lenet_features
 from madlib.metrics import image_scores
 from madlib.metrics.bootstrap import REPLICATES, binomial_se, bootstrap
 from madlib.metrics.frechet import frechet_distance_to_fit
-from support import quiet_one_thread_store
+from support import quiet_one_thread_store, write_folder
 
 LENET_EPOCHS = 2
 
@@ -138,14 +137,6 @@ def test_the_digit_reference_set_is_built_once_per_store(monkeypatch, tmp_path):
     monkeypatch.setenv("MADLIB_STORE", str(tmp_path))  # another store holds its own LeNet: built there once more
     assert image_scores.reference_set("mnist-5k", lenet_epochs=LENET_EPOCHS, device="cpu") is not first
     assert len(calls) == 2
-
-
-def write_folder(root, count: int = 20, size: int = 12) -> None:
-    rng = np.random.default_rng(0)
-    for index in range(count):
-        folder = root / f"class_{index % 2}"
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)).save(folder / f"{index}.png")
 
 
 def test_an_image_folder_reference_is_a_pixel_pca_of_its_training_part(tmp_path):

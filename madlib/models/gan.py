@@ -470,9 +470,9 @@ class GANModel:
         :func:`madlib.metrics.image_scores.score`), spectral_distance and high_freq_ratio (cutoff 0.5 Nyquist), g_loss
         and d_loss (training losses over the last steps). Each has a ``<name>_se``: binomial for precision / recall /
         coverage, bootstrap over the synthetic images for fid and the spectral scores, NaN for density and the
-        losses. Arrays: ``grid`` (the first
-        ``grid_count`` samples, (grid_count, s, s) for grey images, (grid_count, c, s, s) otherwise) and ``spectrum``
-        (the samples' radial power spectrum; :meth:`real_spectrum` gives the real one).
+        losses. Arrays: ``grid`` (the first ``grid_count`` samples, (grid_count, s, s) for grey images,
+        (grid_count, c, s, s) otherwise) and ``spectrum`` (the samples' radial power spectrum; :meth:`real_spectrum`
+        gives the real one).
         """
         synthetic = self.sample(fitted, self.n_eval, lam, rng).images
         scores = image_scores.score(self.reference(), synthetic, rng, k=self.k).values
