@@ -55,7 +55,7 @@ def _one(df: pd.DataFrame, metric: str, **where) -> tuple[float, float]:
 def check_figS1(df: pd.DataFrame) -> list[Check]:
     settings = df[["lam", "n_s"]].drop_duplicates().itertuples(index=False)
     last = int(df["generation"].max())
-    probe = [t for t in (10, 50) if t <= last]
+    probe = [t for t in (10, 50) if t <= last] or [last]  # short explored runs: the last generation
     walk_z, trace_z, shrink = [], [], []
     for lam, n_s in settings:
         m, s = _one(df, "mean_1", lam=lam, n_s=n_s, generation=last)
@@ -636,20 +636,29 @@ CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
 }
 
 
-def check(stem: str, df: pd.DataFrame, preset: str, **options) -> dict:
-    """Evaluate the figure's claim on its tidy data and record it in <output_dir(preset)>/claims.json."""
+NOT_ASSESSED = ("the smoke preset only proves that the code runs: its sizes are too small to judge the claim; run "
+                "the default preset (`make figures`) for a verdict")
+
+
+def check(stem: str, df: pd.DataFrame, out: presets.Output, **options) -> dict:
+    """Evaluate the figure's claim on its tidy data and record it, with what the run was made with (preset, seed,
+    overrides, madlib version), in <out.folder>/claims.json."""
     figure = presets.FIGURES[stem]
     checks = CHECKS[stem](df, **options) if stem in CHECKS else []
-    if not checks:
-        verdict = "no claim"
-    elif preset == "smoke":
-        verdict = "not assessed"
-    else:
-        verdict = "holds" if all(c.holds for c in checks) else "does not hold"
-    result = {"figure": figure.number, "title": figure.title, "claim": figure.claim, "preset": preset,
-              "verdict": verdict, "checks": [asdict(c) for c in checks]}
-    record(stem, result, presets.output_dir(preset))
+    result = {"figure": figure.number, "title": figure.title, "claim": figure.claim, **out.provenance(),
+              "verdict": _verdict(checks, out.preset), "checks": [asdict(c) for c in checks]}
+    if result["verdict"] == "not assessed":
+        result["reason"] = NOT_ASSESSED
+    record(stem, result, out.folder)
     return result
+
+
+def _verdict(checks: list[Check], preset: str) -> str:
+    if not checks:
+        return "no claim"
+    if preset == "smoke":
+        return "not assessed"
+    return "holds" if all(c.holds for c in checks) else "does not hold"
 
 
 def record(stem: str, result: dict, folder: Path) -> None:
@@ -679,6 +688,11 @@ def show(result: dict) -> str:
     """A short text of one figure's verdict and evidence (for the notebook's last cell)."""
     claim = result["claim"] or "nothing to check (a diagram or sample pictures)"
     lines = [f"Fig. {result['figure']}: {result['verdict'].upper()} — {claim}"]
+    if result.get("reason"):
+        lines.append(f"  ({result['reason']})")
+    if result.get("overrides") or result.get("seed") not in (None, presets.PRESET_SEED):
+        lines.append(f"  run with preset {result['preset']}, seed {result.get('seed')}, overrides "
+                     f"{result.get('overrides') or 'none'}")
     for c in result["checks"]:
         lines.append(f"  [{'x' if c['holds'] else ' '}] {c['name']}: {c['evidence']}")
     return "\n".join(lines)

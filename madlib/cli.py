@@ -59,10 +59,11 @@ def write_back(executed: Path, stem: str) -> None:
 
 
 # What the notebooks' kernels inherit: no tqdm bars (this command reports progress instead), no $MADLIB_PRESET (the
-# preset is passed as a parameter), and one thread for BLAS, OpenMP and torch, so that a figure's numbers (t-SNE
+# preset is passed as a parameter), $MADLIB_PUBLISH=1 (this batch run, and only it, writes presets.output_dir:
+# paper_figures/ at default), and one thread for BLAS, OpenMP and torch, so that a figure's numbers (t-SNE
 # included) do not depend on the machine and several notebooks can run side by side.
-KERNEL_ENVIRONMENT = {"MADLIB_PROGRESS": "0", "MADLIB_PRESET": None, "OMP_NUM_THREADS": "1",
-                      "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+KERNEL_ENVIRONMENT = {"MADLIB_PROGRESS": "0", "MADLIB_PRESET": None, presets.PUBLISH_ENV: "1",
+                      "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @contextlib.contextmanager

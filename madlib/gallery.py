@@ -49,17 +49,27 @@ def _verdict_cell(result: dict | None) -> str:
 
 
 def summary(claim_table: dict) -> str:
-    """The short gallery of the project README: figure, picture, verdict."""
+    """The short gallery of the project README: figure (linking its notebook), picture, claim, verdict and, where the
+    claim does not hold, the checks that failed (the notebook's header says why)."""
     lines = ["| Fig. | figure | the paper's claim | our verdict |", "|---|---|---|---|"]
     for figure in presets.FIGURES_LIST:
         result = claim_table.get(figure.stem)
         if result:
+            link = f"[{figure.number}](notebooks/{figure.stem}.ipynb)"
             image = f'<img src="paper_figures/{figure.stem}.png" width="360">'
-            lines.append(f"| {figure.number} | {image} | {_cell(figure.claim or NO_CLAIM)} | "
-                         f"**{result['verdict']}** |")
+            lines.append(f"| {link} | {image} | {_cell(figure.claim or NO_CLAIM)} | {_cell(_short_verdict(result))} |")
         if figure.number == "1":  # Fig. 2 in its place
             lines += [f"| {number} | — | {_cell(what)} | not reproduced |" for number, what in NOT_REPRODUCED]
     return "\n".join(lines)
+
+
+def _short_verdict(result: dict) -> str:
+    """The verdict in bold; when it does not hold, one line naming the checks that failed."""
+    text = f"**{result['verdict']}**"
+    failed = [c["name"] for c in result.get("checks", []) if not c["holds"]]
+    if result["verdict"] == "does not hold" and failed:
+        text += "\nfails: " + "; ".join(failed)
+    return text
 
 
 def write(preset: str) -> Path:

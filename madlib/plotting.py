@@ -607,9 +607,9 @@ def gmm_diversity(result: tidy.FigureData):
 
 
 # saving ------------------------------------------------------------------------------------------------------------
-def save(fig, stem: str, preset: str) -> None:
-    """<output>/<stem>.png and .pdf, each written whole or not at all."""
-    folder = presets.output_dir(preset)
+def save(fig, stem: str, out: presets.Output) -> None:
+    """<out.folder>/<stem>.png and .pdf (out from presets.output), each written whole or not at all."""
+    folder = out.folder
     for ext in ("png", "pdf"):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=ext, bbox_inches="tight", metadata=_metadata(ext))
@@ -621,6 +621,6 @@ def _metadata(ext: str) -> dict:
     return {"CreationDate": None} if ext == "pdf" else {"Software": None}
 
 
-def save_data(result: tidy.FigureData, stem: str, preset: str) -> None:
-    """The figure's data files (tidy CSV, further tables, arrays) under <output>/data/."""
-    result.save(presets.output_dir(preset) / "data", stem)
+def save_data(result: tidy.FigureData, stem: str, out: presets.Output) -> None:
+    """The figure's data files (tidy CSV, further tables, arrays) under <out.folder>/data/."""
+    result.save(out.folder / "data", stem)

@@ -548,9 +548,65 @@ def _is_unit(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value <= 1.0
 
 
+PRESET_SEED = 0  # the master seed of every figure at every preset (a test checks it)
+PUBLISH_ENV = "MADLIB_PUBLISH"  # set to 1 by `madlib figures` (the batch regeneration) for its notebooks' kernels
+
+
 def output_dir(preset: str) -> Path:
-    """Where a notebook writes its figure and data: $MADLIB_OUT, else paper_figures/ (default and paper presets)
-    or build/smoke/ (smoke, so tests never overwrite the committed figures)."""
+    """Where the batch regeneration (`madlib figures`) writes a preset's figures, data and claims.json: $MADLIB_OUT,
+    else paper_figures/ (default and paper presets) or build/smoke/ (smoke, so tests never overwrite the committed
+    figures)."""
     if os.environ.get("MADLIB_OUT"):
         return Path(os.environ["MADLIB_OUT"])
     return ROOT / ("build/smoke" if preset == "smoke" else "paper_figures")
+
+
+def exploring_dir(preset: str) -> Path:
+    """Where any other run of a notebook writes (from Lab, papermill by hand, or with overrides or another seed):
+    $MADLIB_OUT, else build/explore/<preset>/."""
+    if os.environ.get("MADLIB_OUT"):
+        return Path(os.environ["MADLIB_OUT"])
+    return ROOT / "build" / "explore" / preset
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where one notebook run writes its figure, data and claim, and what it ran with (recorded in claims.json)."""
+
+    folder: Path
+    preset: str
+    seed: int | None = None
+    overrides: dict = field(default_factory=dict)
+    published: bool = False  # True only for the batch regeneration at the preset's own settings
+
+    def provenance(self) -> dict[str, Any]:
+        import madlib
+
+        return {"preset": self.preset, "seed": self.seed, "overrides": self.overrides, "madlib": madlib.__version__}
+
+
+def output(preset: str, seed: int | None = None, overrides: Any = None) -> Output:
+    """Where a notebook run writes, printed so the reader knows. Only the batch regeneration (`madlib figures`, which
+    sets $MADLIB_PUBLISH=1) running a preset's own settings (no overrides, the default seed) writes output_dir(preset),
+    i.e. paper_figures/ at default; every other run (JupyterLab, papermill by hand, any override or seed) writes
+    exploring_dir(preset), so exploring never changes the committed results."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset: unknown {preset!r}; choose one of {', '.join(PRESETS)}")
+    changes = _parse_overrides(overrides)
+    own_settings = not changes and seed in (None, PRESET_SEED)
+    published = os.environ.get(PUBLISH_ENV) == "1" and own_settings
+    folder = output_dir(preset) if published else exploring_dir(preset)
+    where = _relative(folder)
+    if published:
+        print(f"writing the figure, its data and its claim to {where}/ (batch regeneration)")
+    else:
+        print(f"writing the figure, its data and its claim to {where}/ (exploring: only `madlib figures` writes "
+              "paper_figures/)")
+    return Output(folder, preset, seed, changes, published)
+
+
+def _relative(folder: Path) -> str:
+    try:
+        return str(Path(folder).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(folder)

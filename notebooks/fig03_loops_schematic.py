@@ -35,8 +35,9 @@ from madlib import claims, plotting, presets
 
 STEM = "fig03_loops_schematic"
 preset = preset or presets.default_preset()
+out = presets.output(preset)  # paper_figures/ only in `madlib figures`
 fig = plotting.fig03()
-plotting.save(fig, STEM, preset)
+plotting.save(fig, STEM, out)
 
 # %%
-print(claims.show(claims.check(STEM, None, preset)))
+print(claims.show(claims.check(STEM, None, out)))

@@ -51,13 +51,14 @@ from madlib import chains, claims, plotting, presets
 STEM = "fig15_gmm_diversity"
 preset = preset or presets.default_preset()
 settings = presets.resolve(STEM, preset, seed=seed, overrides=overrides)
+out = presets.output(preset, seed=seed, overrides=overrides)  # paper_figures/ only in `madlib figures`
 settings
 
 # %%
 result = chains.figure(STEM, settings)  # reads the chains from the run store, computing what is missing
 fig = plotting.gmm_diversity(result)
-plotting.save(fig, STEM, preset)
-plotting.save_data(result, STEM, preset)
+plotting.save(fig, STEM, out)
+plotting.save_data(result, STEM, out)
 
 # %%
-print(claims.show(claims.check(STEM, result.data, preset)))
+print(claims.show(claims.check(STEM, result.data, out)))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from madlib import claims, tidy
+from madlib import claims, presets, tidy
 
 
 def rows(metric, values, sem=0.01, **columns):
@@ -107,9 +107,10 @@ def test_fig31_reads_the_right_panels_real_fraction_off_the_data():
 def test_check_records_verdicts_in_claims_json(tmp_path, monkeypatch):
     monkeypatch.setenv("MADLIB_OUT", str(tmp_path))
     data = fig10_frame([1.00, 1.01, 0.99], [5.0, 2.0, 1.0])
-    assert claims.check("fig10_fresh_data_limit", data, "smoke")["verdict"] == "not assessed"
-    assert claims.check("fig10_fresh_data_limit", data, "default")["verdict"] == "holds"
-    assert claims.check("fig03_loops_schematic", None, "default")["verdict"] == "no claim"
+    smoke, default = presets.output("smoke"), presets.output("default")
+    assert claims.check("fig10_fresh_data_limit", data, smoke)["verdict"] == "not assessed"
+    assert claims.check("fig10_fresh_data_limit", data, default)["verdict"] == "holds"
+    assert claims.check("fig03_loops_schematic", None, default)["verdict"] == "no claim"
     table = json.loads((tmp_path / "claims.json").read_text())
     assert set(table) == {"fig10_fresh_data_limit", "fig03_loops_schematic"}
     assert table["fig10_fresh_data_limit"]["checks"][1]["evidence"].startswith("limits n_ini=100")

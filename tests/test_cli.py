@@ -54,6 +54,18 @@ def test_the_project_readme_gallery_block_is_replaced_in_place(tmp_path, monkeyp
     assert '<img src="paper_figures/fig30_memory.png"' in text and "**holds**" in text
 
 
+def test_the_readme_gallery_links_notebooks_and_names_failed_checks():
+    text = gallery.summary({"fig30_memory": {"verdict": "holds", "checks": [
+        {"name": "grows with K", "holds": True, "evidence": "z = 5"}]},
+        "fig13_wgan_fully_synthetic": {"verdict": "does not hold", "checks": [
+            {"name": "FID rises", "holds": True, "evidence": "z = 4"},
+            {"name": "precision falls", "holds": False, "evidence": "z = -2"}]}})
+    assert "[30](notebooks/fig30_memory.ipynb)" in text and "[13](notebooks/fig13_wgan_fully_synthetic.ipynb)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| [13]"))
+    assert row.split(" | ")[-1] == "**does not hold**<br>fails: precision falls |"
+    assert "fails" not in next(line for line in text.splitlines() if line.startswith("| [30]"))
+
+
 def test_a_failing_notebook_stops_the_run_with_its_error(tmp_path, monkeypatch, capsys):
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                            "language": "python"}})

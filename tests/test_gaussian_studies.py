@@ -104,7 +104,7 @@ def test_build_reads_its_plan_and_the_saved_data_redraws_the_figure(stem, store,
     assert set(loaded.frames) == set(result.frames) and len(loaded.data) == len(result.data)
     PLOTS[stem](loaded)
     monkeypatch.setenv("MADLIB_OUT", str(tmp_path / "out"))
-    assert claims.check(stem, loaded.data, "smoke")["verdict"] == "not assessed"
+    assert claims.check(stem, loaded.data, presets.output("smoke"))["verdict"] == "not assessed"
 
 
 def test_fig10_limits_carry_their_window_and_its_drift(store):
