@@ -563,10 +563,10 @@ def output_dir(preset: str) -> Path:
 
 def exploring_dir(preset: str) -> Path:
     """Where any other run of a notebook writes (from Lab, papermill by hand, or with overrides or another seed):
-    $MADLIB_OUT, else build/explore/<preset>/."""
+    $MADLIB_OUT, else build/explore/<preset>/ (build/smoke/ for smoke, which is never published: tests write there)."""
     if os.environ.get("MADLIB_OUT"):
         return Path(os.environ["MADLIB_OUT"])
-    return ROOT / "build" / "explore" / preset
+    return ROOT / "build" / ("smoke" if preset == "smoke" else f"explore/{preset}")
 
 
 @dataclass(frozen=True)
