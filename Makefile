@@ -34,8 +34,12 @@ test: $(STAMP)
 gpu-check: $(STAMP)
 	$(BIN)/python benchmarks/gpu_check.py
 
+# `make lab`: JupyterLab on notebooks/. .jupyter/ is added to Jupyter's config path: its
+#             labconfig/default_setting_overrides.json makes a .py twin open as a notebook (Jupytext Notebook) by
+#             default; the pairing itself (saving a notebook rewrites its twin) is notebooks/jupytext.toml.
+LAB_CONFIG := $(CURDIR)/.jupyter
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	JUPYTER_CONFIG_PATH=$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} $(BIN)/jupyter lab notebooks
 
 clean:
 	$(BIN)/madlib clean

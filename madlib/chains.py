@@ -22,7 +22,6 @@ import hashlib
 import importlib
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from madlib import loops, runs, tidy
+from madlib import progress as report
 
 # family -> (module, class of its LoopModel); the model is built from the chain's model arguments alone (the engine
 # hands the run's lam to sample and evaluate)
@@ -125,8 +125,16 @@ def replicates(family: str, seed: int, count: int, model: dict | None = None, la
 
 # Reading chains -----------------------------------------------------------------------------------------------------
 def load(chains: Sequence[Chain], store=None, progress: bool | None = None) -> list[list[loops.Metrics]]:
-    """Every chain's per-generation metrics, from the store, computing (one thread each) what is missing."""
-    return [runs.run_or_load(c.spec, c.build(), store=store, progress=progress) for c in chains]
+    """Every chain's per-generation metrics, from the store, computing (one thread each) what is missing. Progress:
+    one bar over all their generations (madlib.progress)."""
+    chains = list(chains)
+    with report.task(f"{len(chains)} chains", generations(chains), unit="generation", enabled=progress, collect=True):
+        return [runs.run_or_load(c.spec, c.build(), store=store, progress=progress) for c in chains]
+
+
+def generations(chains: Iterable[Chain]) -> int:
+    """How many generations the chains have in all."""
+    return sum(chain.spec.generations for chain in chains)
 
 
 def tidy_frame(chains: Sequence[Chain], histories: Sequence[list[loops.Metrics]], metrics: Iterable[str]) -> pd.DataFrame:
@@ -170,7 +178,7 @@ def run_chains(chains: Sequence[Chain], metrics: Iterable[str], store=None,
 # the figure reads (computing nothing), build returns its tidy.FigureData (reading, or computing, those chains).
 STUDIES: dict[str, tuple[Callable, Callable]] = {}
 STUDY_MODULES = ("madlib.gaussian_studies", "madlib.gmm_studies", "madlib.flow_studies", "madlib.ddpm_studies",
-                 "madlib.gan_studies")
+                 "madlib.gan_studies", "madlib.beyond_studies")
 
 
 def study(*stems: str, plan: Callable) -> Callable:
@@ -203,11 +211,14 @@ def plan_settings(stem: str, settings: dict) -> list[Chain]:
 
 
 def figure(stem: str, settings: dict) -> tidy.FigureData:
-    """A figure's data from its resolved settings: reads its chains from the store, computing what is missing."""
+    """A figure's data from its resolved settings: reads its chains from the store, computing what is missing.
+    Progress: one bar over every generation of the chains its plan names."""
     studies = _studies()
     if stem not in studies:
         raise ValueError(f"figure: {stem!r} has no study (a diagram?); figures with one: {', '.join(studies)}")
-    return studies[stem][1](**settings)
+    plan, build = studies[stem]
+    with report.task(stem, generations(plan(**settings)), unit="generation", collect=True):
+        return build(**settings)
 
 
 def unique(chains: Iterable[Chain]) -> list[Chain]:
@@ -220,8 +231,9 @@ def unique(chains: Iterable[Chain]) -> list[Chain]:
 
 # The runner -----------------------------------------------------------------------------------------------------------
 def _compute(chain: Chain, store: str) -> str:
-    """Worker task: compute (or find) one chain in the store; return its key."""
-    runs.run_or_load(chain.spec, chain.build(), store=store, progress=False)
+    """Worker task: compute (or find) one chain in the store; return its key. In this process (jobs=1) its progress
+    shows inside the runner's bar; workers run with MADLIB_PROGRESS=0."""
+    runs.run_or_load(chain.spec, chain.build(), store=store)
     return chain.key()
 
 
@@ -249,14 +261,13 @@ def compute(chains: Sequence[Chain], jobs: int | None = None, scheduler: str | N
     todo = unique(chains)
     store = str(runs.store_path(store))
     jobs = _check_jobs(jobs)
-    progress = runs.progress_enabled() if progress is None else progress
-    reporter = _Progress(todo, progress)
-    if scheduler is not None:
-        return _compute_dask(todo, jobs, scheduler, store, reporter)
-    if jobs == 1 or len(todo) <= 1:
-        with runs.one_thread():
-            return [reporter.done(_compute(c, store), c) for c in todo]
-    return _compute_processes(todo, jobs, store, reporter)
+    with _Progress(todo, progress) as reporter:
+        if scheduler is not None:
+            return _compute_dask(todo, jobs, scheduler, store, reporter)
+        if jobs == 1 or len(todo) <= 1:
+            with runs.one_thread():
+                return [reporter.done(_compute(c, store), c) for c in todo]
+        return _compute_processes(todo, jobs, store, reporter)
 
 
 def worker_count(jobs: int | None = None) -> int:
@@ -326,28 +337,26 @@ def store_fingerprint(store=None) -> str:
 
 
 class _Progress:
-    """One bar over chains (done / total, elapsed, ETA); plain lines when stderr is not a terminal. The ETA weighs
-    the chains by their estimated cost (the longest run first, so a count-based ETA would be far too long)."""
+    """The runner's progress over chains (madlib.progress: a bar, or plain lines in a log), with the last chain done
+    and an ETA that weighs the chains by their estimated cost (the longest run first, so a count-based ETA would be
+    far too long)."""
 
-    def __init__(self, todo: Sequence[Chain], enabled: bool):
-        from tqdm.auto import tqdm
-
+    def __init__(self, todo: Sequence[Chain], enabled: bool | None):
         self.start = time.time()
-        self.total, self.count = len(todo), 0
         self.cost_total, self.cost_done = sum(c.cost() for c in todo), 0.0
-        self.lines = enabled and not sys.stderr.isatty()
-        self.bar = tqdm(total=self.total, desc="chains", unit="chain", disable=not enabled or self.lines)
+        self.task = report.task("chains", len(todo), unit="chain", enabled=enabled, eta=False, leave=True)
 
     def done(self, key: str, chain: Chain) -> str:
-        self.count += 1
         self.cost_done += chain.cost()
         elapsed = time.time() - self.start
         eta = elapsed * (self.cost_total - self.cost_done) / max(self.cost_done, 1e-9)
-        self.bar.set_postfix_str(f"eta {eta / 60:.0f} min", refresh=False)
-        self.bar.update(1)
-        if self.lines:
-            print(f"chains {self.count}/{self.total}  {chain.family} {chain.spec.variant} lam={chain.spec.lam}  "
-                  f"elapsed {elapsed:.0f} s  eta {eta:.0f} s", file=sys.stderr, flush=True)
-        if self.count == self.total:
-            self.bar.close()
+        last = f"{chain.family} {chain.spec.variant} lam={chain.spec.lam}"
+        self.task.set_note(f"last {last}, eta {report.duration(eta)}")
+        self.task.update()
         return key
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.task.close()

@@ -611,6 +611,130 @@ def check_fig15(df: pd.DataFrame) -> list[Check]:
     return checks
 
 
+# Fig. X1 (beyond the paper: replace, accumulate, accumulate-subsample) ------------------------------------------------
+X1_ALPHA = 0.05  # family-wise level of each of the three claims (one-sided tests, Bonferroni within a claim)
+X1_LATE_RISE = 0.10  # accumulate: WD may rise over the second half by at most this share of its midpoint value
+X1_BOUND = 2.0  # accumulate: the last WD at most this multiple of generation 1's
+
+
+def check_figX1(df: pd.DataFrame) -> list[Check]:
+    """Three claims on the WD to P_r, per model (column ``model``) and loop (column ``loop``): "replace" diverges,
+    "accumulate" stays bounded, "accumulate-subsample" lies in between. T is a model's last generation and H = T // 2
+    its midpoint (the ``wd_late_rise`` rows: WD at T minus WD at H, paired within each replicate). Each claim is a
+    family of one-sided tests at level X1_ALPHA with Bonferroni's correction, Student t on (replicates - 1) degrees of
+    freedom (the fewer replicates of the two sides for a comparison between loops, whose chains are independent).
+
+    1. Replace diverges: its WD still rises over the second half (mean late rise > 0). For the Gaussian with
+       lam = 1, E|mu_t - mu_r|^2 = t tr(Sigma_r) / N grows without bound and the log-eigenvalues of Sigma_t
+       random-walk apart, so the WD keeps growing. Where d = 1 (column ``d``, Gaussian rows) also: the log variance
+       kept falls from generation 1 to T. Theory gives E log(sigma_T^2 / sigma_1^2) = (T - 1) [psi((N - 1) / 2) +
+       ln(2 / (N - 1))], about -(T - 1) / (N - 1) = -1 at N = T = 100, with a spread of about 1.4 per replicate,
+       which the default preset's replicates resolve. Not tested elsewhere: at d = 100 the trace sums 100 directions
+       and the same drift is about d times smaller, beyond reach; the GMM's total variance follows no such law (and
+       does not track its collapse, Fig. 15). The mean E[tr Sigma_t] itself stays constant at lam = 1 (a martingale).
+    2. Accumulate stays bounded. The fit on the pool moves at generation k by a fresh sampling error divided by k,
+       so squared errors add up as sum 1/k^2 <= pi^2 / 6 (Gerstgrasser et al. 2024; Dey & Donoho 2024): about 1.28
+       times generation 1's error in RMS for all time, and between H and T only by the terms k in (H, T], under 1%
+       for H >= 25; replace's squared error of the mean doubles from H to T (+41% in RMS). So (a) the late rise is
+       below X1_LATE_RISE (10%) of the WD at H, and (b) the WD at T is below X1_BOUND (2) times generation 1's (room
+       for the nonlinearity of WD and for the GMM, for which we prove nothing). Both are equivalence tests: they hold
+       only when the upper confidence bound lies below the margin, so too few replicates fail them. The SE of a
+       mean minus a multiple of another mean is taken as the sum of the SEs (valid whatever their correlation).
+    3. Accumulate-subsample lies in between at T: its WD is above accumulate's (its fit uses N points of the pool,
+       so it carries the sampling error of a generation-1 fit on top of the pool's, while accumulate fits the whole
+       pool) and below replace's (the pool keeps it anchored to the real data).
+
+    The fresh data loop is drawn for reference; the paper's claims on it are checked in Figs. 10-12.
+    """
+    models = list(dict.fromkeys(df["model"]))
+    diverges, bounded, between = [], [], []
+    variance_rows = [m for m in models if _x1_is_d1(df, m)]
+    k1, k2, k3 = len(models) + len(variance_rows), 2 * len(models), 2 * len(models)
+    for model in models:
+        part = df[df["model"] == model]
+        diverges.append(_x1_diverges(part, model, k1, with_variance=model in variance_rows))
+        bounded.append(_x1_bounded(part, model, k2))
+        between.append(_x1_between(part, model, k3))
+    return diverges + bounded + between
+
+
+def _x1_is_d1(df: pd.DataFrame, model: str) -> bool:
+    rows = df[df["model"] == model]
+    return "d" in rows and bool(np.all(rows["d"] == 1))
+
+
+def _x1_row(part: pd.DataFrame, loop: str, metric: str, generation: float | None = None) -> tuple[float, float, int]:
+    """mean, SE and replicates of one row of one loop (generation None: the summary row of a metric)."""
+    rows = part[(part["loop"] == loop) & (part["metric"] == metric)]
+    rows = rows[rows["generation"].isna()] if generation is None else rows[rows["generation"] == generation]
+    if len(rows) != 1:
+        raise ValueError(f"claims: expected one {metric} row of loop {loop!r} at generation {generation}, found "
+                         f"{len(rows)}")
+    row = rows.iloc[0]
+    return float(row["mean"]), float(row["sem"]), int(row["replicates"])
+
+
+def _x1_critical(tests: int, replicates: int) -> float:
+    """One-sided Student t critical value at X1_ALPHA / tests on replicates - 1 degrees of freedom (inf with one)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(1 - X1_ALPHA / tests, replicates - 1)) if replicates > 1 else np.inf
+
+
+def _x1_last(part: pd.DataFrame) -> int:
+    return int(part["generation"].max())
+
+
+def _x1_diverges(part: pd.DataFrame, model: str, tests: int, with_variance: bool) -> Check:
+    rise, se, count = _x1_row(part, "replace", "wd_late_rise")
+    critical, last = _x1_critical(tests, count), _x1_last(part)
+    t = rise / se if se > 0 else (np.inf if rise > 0 else -np.inf)
+    holds = t > critical
+    evidence = (f"WD rise from generation {last // 2} to {last}: {rise:.4g}±{se:.2g} (t={t:.1f}, needs > "
+                f"{critical:.2f})")
+    name = f"{model}: replace diverges (WD still rises over the second half"
+    if with_variance:
+        (a, sa, n1), (b, sb, _) = (_x1_row(part, "replace", "log_variance_kept", g) for g in (1, last))
+        z = _z(a, sa, b, sb)
+        holds = holds and z > _x1_critical(tests, n1)
+        evidence += (f"; log variance kept {a:.3f}±{sa:.3f} at generation 1, {b:.3f}±{sb:.3f} at {last} (t={z:.1f}, "
+                     f"needs > {_x1_critical(tests, n1):.2f})")
+        name += "; the log variance kept falls"
+    return Check(name + ")", holds, evidence)
+
+
+def _x1_bounded(part: pd.DataFrame, model: str, tests: int) -> Check:
+    last = _x1_last(part)
+    rise, rise_se, count = _x1_row(part, "accumulate", "wd_late_rise")
+    first, first_se, _ = _x1_row(part, "accumulate", "wd", 1)
+    middle, middle_se, _ = _x1_row(part, "accumulate", "wd", last // 2)
+    final, final_se, _ = _x1_row(part, "accumulate", "wd", last)
+    critical = _x1_critical(tests, count)
+    rise_upper = rise + critical * (rise_se + X1_LATE_RISE * middle_se)
+    final_upper = final + critical * (final_se + X1_BOUND * first_se)
+    holds = rise_upper < X1_LATE_RISE * middle and final_upper < X1_BOUND * first
+    return Check(f"{model}: accumulate stays bounded (WD rises by less than {X1_LATE_RISE:.0%} over the second half "
+                 f"and stays below {X1_BOUND:g}x generation 1's)", holds,
+                 f"WD at generations 1, {last // 2}, {last}: {first:.4g}±{first_se:.2g}, "
+                 f"{middle:.4g}±{middle_se:.2g}, "
+                 f"{final:.4g}±{final_se:.2g}; rise over the second half {rise:.3g}±{rise_se:.2g}, upper bound "
+                 f"{rise_upper:.3g} vs {X1_LATE_RISE * middle:.3g} allowed; upper bound at {last} {final_upper:.4g} "
+                 f"vs {X1_BOUND * first:.4g} allowed (t quantile {critical:.2f})")
+
+
+def _x1_between(part: pd.DataFrame, model: str, tests: int) -> Check:
+    last = _x1_last(part)
+    (r, sr, nr), (s, ss, ns), (a, sa, na) = (_x1_row(part, loop, "wd", last)
+                                             for loop in ("replace", "accumulate-subsample", "accumulate"))
+    above, below = _z(s, ss, a, sa), _z(r, sr, s, ss)
+    critical = _x1_critical(tests, min(nr, ns, na))
+    return Check(f"{model}: accumulate-subsample lies in between (its last WD above accumulate's, below replace's)",
+                 above > critical and below > critical,
+                 f"WD at generation {last}: replace {r:.4g}±{sr:.2g}, accumulate-subsample {s:.4g}±{ss:.2g}, "
+                 f"accumulate {a:.4g}±{sa:.2g} (t={above:.1f} above accumulate, t={below:.1f} below replace; needs > "
+                 f"{critical:.2f})")
+
+
 CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
     "fig01_gan_fingerprint": check_fig01,
     "fig08_gan_growing_pool": check_fig08,
@@ -633,6 +757,7 @@ CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
     "fig31_real_fraction": check_fig31,
     "fig14_gmm_densities": check_fig14,
     "fig15_gmm_diversity": check_fig15,
+    "figX1_replace_accumulate": check_figX1,
 }
 
 

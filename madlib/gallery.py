@@ -18,6 +18,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
+BEYOND = "beyond the paper"
+
+
+def _number(figure: presets.Figure) -> str:
+    """The figure's number, marked when the figure is ours and not the paper's (its claim comes from later work)."""
+    return f"{figure.number} ({BEYOND})" if presets.is_beyond_paper(figure) else figure.number
+
+
 def render(claim_table: dict, preset: str) -> str:
     lines = [
         "# Figures of the paper, regenerated",
@@ -33,7 +41,7 @@ def render(claim_table: dict, preset: str) -> str:
         result = claim_table.get(figure.stem)
         image = f"![{figure.stem}]({figure.stem}.png)" if result else "(not run yet)"
         verdict = _verdict_cell(result)
-        lines.append(f"| {figure.number} | [{figure.stem}](../notebooks/{figure.stem}.ipynb) | {image} | "
+        lines.append(f"| {_number(figure)} | [{figure.stem}](../notebooks/{figure.stem}.ipynb) | {image} | "
                      f"{_cell(figure.claim or NO_CLAIM)} | {verdict} |")
     lines += ["", "## Not reproduced", "", "| Fig. | what |", "|---|---|"]
     lines += [f"| {number} | {what} |" for number, what in NOT_REPRODUCED]
@@ -55,7 +63,7 @@ def summary(claim_table: dict) -> str:
     for figure in presets.FIGURES_LIST:
         result = claim_table.get(figure.stem)
         if result:
-            link = f"[{figure.number}](notebooks/{figure.stem}.ipynb)"
+            link = f"[{_number(figure)}](notebooks/{figure.stem}.ipynb)"
             image = f'<img src="paper_figures/{figure.stem}.png" width="360">'
             lines.append(f"| {link} | {image} | {_cell(figure.claim or NO_CLAIM)} | {_cell(_short_verdict(result))} |")
         if figure.number == "1":  # Fig. 2 in its place
@@ -68,7 +76,7 @@ def _short_verdict(result: dict) -> str:
     text = f"**{result['verdict']}**"
     failed = [c["name"] for c in result.get("checks", []) if not c["holds"]]
     if result["verdict"] == "does not hold" and failed:
-        text += "\nfails: " + "; ".join(failed)
+        text += "\nfailed checks: " + "; ".join(failed)
     return text
 
 

@@ -11,6 +11,11 @@ chosen uniformly at random), drawn with sampling bias ``lam``. With ``accumulate
 generations stay in the training pool. The real-fraction form (``p_real`` with total ``n``) sets
 ``n_r = round(p_real * n)`` and ``n_s = n - n_r``.
 
+With ``accumulate`` and ``pool_size`` (beyond the paper), every generation after the first trains on ``pool_size``
+samples drawn uniformly without replacement from that pool (the real data kept plus every synthetic set so far):
+the pool grows, the training set does not ("accumulate-subsample"). The draw has its own seeded stream, and the
+model must have the optional ``subsample`` method of :class:`LoopModel`.
+
 The engine never looks inside the data or the model: a model plugs in through the :class:`LoopModel` protocol.
 """
 
@@ -49,6 +54,11 @@ class LoopModel(Protocol):
     def join(self, parts: Sequence[Any]) -> Any:
         """One training set made of several."""
 
+    def subsample(self, data: Any, n: int, rng: np.random.Generator) -> Any:
+        """Optional (needed only by specs with ``pool_size``): n of the samples of data, drawn uniformly without
+        replacement (independently per replicate for a batched model). A model that keeps only summaries of its
+        data, not the samples, cannot subsample: it leaves this method out or raises a ValueError saying why."""
+
     def evaluate(self, fitted: Any, lam: float, rng: np.random.Generator) -> Metrics:
         """Distances of the fitted model to P_r (and anything else worth plotting). lam is the run's sampling bias,
         for models that score samples drawn as the loop draws them; others may ignore it."""
@@ -75,6 +85,7 @@ class LoopSpec:
     p_real: float | None = None
     n: int | None = None
     seed: int = 0
+    pool_size: int | None = None  # accumulate-subsample; the last field, and left out of asdict() while None
 
     def __post_init__(self):
         _plain_scalars(self)
@@ -83,10 +94,15 @@ class LoopSpec:
         validate(self)
 
     def asdict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as a dict (the run store's key is made of it). ``pool_size`` is left out while it is None, so
+        every spec written before the field existed keeps its key, its chain seed and its stored results."""
+        fields = dataclasses.asdict(self)
+        if fields["pool_size"] is None:
+            del fields["pool_size"]
+        return fields
 
 
-INT_FIELDS = ("generations", "n_ini", "n_r", "n_s", "memory", "n", "seed")
+INT_FIELDS = ("generations", "n_ini", "n_r", "n_s", "memory", "n", "seed", "pool_size")
 REAL_FIELDS = ("lam", "p_real")
 
 
@@ -155,6 +171,23 @@ def validate(spec: LoopSpec) -> None:
         raise ValueError(f"n_r + n_s: each generation needs at least 2 samples; got {spec.n_r} + {spec.n_s}")
     if spec.variant == "fully_synthetic" and spec.n_r:
         raise ValueError(f"n_r: a fully synthetic loop uses no real data after generation 1; got {spec.n_r}")
+    if spec.pool_size is not None:
+        _validate_pool_size(spec)
+
+
+def _validate_pool_size(spec: LoopSpec) -> None:
+    """pool_size: an integer from 2 to the size of generation 2's pool (so every generation can draw it without
+    replacement), and only with accumulate (without it there is no pool to draw from)."""
+    first_pool = spec.n_s if spec.variant == "fully_synthetic" else spec.n_r + spec.n_s
+    if not spec.accumulate:
+        raise ValueError(f"pool_size: draws each training set from the accumulated pool, so it needs "
+                         f"accumulate=True (or leave pool_size None); got pool_size={spec.pool_size!r} with "
+                         f"accumulate=False")
+    if (isinstance(spec.pool_size, bool) or not isinstance(spec.pool_size, (int, np.integer))
+            or not 2 <= spec.pool_size <= max(first_pool, 2)):
+        raise ValueError(f"pool_size: must be None or an integer from 2 to {first_pool} (the pool of generation 2: "
+                         f"{'n_s' if spec.variant == 'fully_synthetic' else 'n_r + n_s'}, drawn without "
+                         f"replacement); got {spec.pool_size!r}")
 
 
 def _require_int(field: str, value, minimum: int, why: str = "") -> None:
@@ -191,7 +224,7 @@ def generation_rng(seed: int, generation: int, purpose: int) -> np.random.Genera
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(generation, purpose)))
 
 
-REAL, SYNTHETIC, FIT, EVALUATE, FIXED_REAL = range(5)
+REAL, SYNTHETIC, FIT, EVALUATE, FIXED_REAL, SUBSAMPLE = range(6)  # append new purposes: old streams stay
 
 
 @dataclass
@@ -224,7 +257,17 @@ def training_data(spec: LoopSpec, model: LoopModel, state: LoopState, generation
         parts = [state.fixed_real] + parts
     elif spec.variant == "fresh_data":
         parts = [model.draw_real(spec.n_r, generation_rng(spec.seed, generation, REAL))] + parts
+    if spec.pool_size is not None:
+        return model.subsample(model.join(parts), spec.pool_size, generation_rng(spec.seed, generation, SUBSAMPLE))
     return model.join(parts)
+
+
+def check_model(spec: LoopSpec, model: LoopModel) -> None:
+    """One clear error, before anything runs, when the model cannot do what the spec asks (pool_size needs the
+    model's optional subsample method)."""
+    if spec.pool_size is not None and not callable(getattr(model, "subsample", None)):
+        raise ValueError(f"pool_size: {type(model).__name__} cannot draw a training set from the pool (it has no "
+                         f"subsample method); leave pool_size None, or use a model that keeps its samples")
 
 
 def draw_synthetic(spec: LoopSpec, model: LoopModel, models: list, generation: int) -> Any:
@@ -251,6 +294,7 @@ def run(
     on_generation: Callable[[LoopState, Metrics], None] | None = None,
 ) -> list[Metrics]:
     """Run the loop from `state` (a fresh start by default) to spec.generations; return metrics per generation."""
+    check_model(spec, model)
     state = state or LoopState()
     history = []
     while state.generation < spec.generations:

@@ -606,6 +606,41 @@ def gmm_diversity(result: tidy.FigureData):
     return fig
 
 
+# Fig. X1 (beyond the paper) ----------------------------------------------------------------------------------------
+X1_LOOP_COLORS = {"replace": "#d62728", "accumulate-subsample": "#ff7f0e", "accumulate": "#1f77b4",
+                  "fresh data": "#2ca02c"}
+X1_PANELS = [("mean_error", "error of the mean |mu_t - mu_r|", "log"),
+             ("log_variance_kept", "E log(tr Sigma_t / tr Sigma_r)", "linear"),
+             ("wd", "WD to P_r", "log")]
+
+
+def figX1(result: tidy.FigureData):
+    """Fig. X1: one row per model (column ``model``), one column per metric (error of the mean, log variance kept,
+    WD), one line per loop with a +-2 SE band over replicates. Reads beyond_studies.figX1's FigureData."""
+    style()
+    df = result.data[result.data["generation"].notna()]
+    models = list(dict.fromkeys(df["model"]))
+    fig, axes = plt.subplots(len(models), len(X1_PANELS), figsize=(4.6 * len(X1_PANELS), 3.3 * len(models)),
+                             squeeze=False)
+    for row, model in zip(axes, models):
+        part = df[df["model"] == model]
+        wd_label = "MW2 (mixture W2) to P_r" if "GMM" in model else "WD (W2) to P_r"
+        for ax, (metric, label, scale) in zip(row, X1_PANELS):
+            for loop, color in X1_LOOP_COLORS.items():
+                g = part[(part["metric"] == metric) & (part["loop"] == loop)].sort_values("generation")
+                if len(g):
+                    band(ax, g["generation"], g["mean"], g["sem"].fillna(0.0), label=loop, color=color)
+            if metric == "log_variance_kept":
+                ax.axhline(0.0, color="k", lw=0.8, ls="--")
+            if metric == "wd" and "GMM" not in model:  # W2 from N(0, I_d) to a point mass at 0 is sqrt(d)
+                ax.axhline(np.sqrt(part["d"].iloc[0]), color="k", lw=0.8, ls=":", label="all variance lost")
+            ax.set(yscale=scale, xlabel="generation t", title=f"{model}: {wd_label if metric == 'wd' else label}")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    _caption(fig, result.caption)
+    return fig
+
+
 # saving ------------------------------------------------------------------------------------------------------------
 def save(fig, stem: str, out: presets.Output) -> None:
     """<out.folder>/<stem>.png and .pdf (out from presets.output), each written whole or not at all."""

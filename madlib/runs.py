@@ -58,10 +58,10 @@ from typing import Any, Iterator
 import numpy as np
 from filelock import FileLock
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 import madlib
 from madlib import loops
+from madlib import progress as report
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / ".madlib_store"
 # What reading a damaged file can raise (numpy, zip, torch); such a generation is recomputed.
@@ -76,8 +76,8 @@ def store_path(store: str | os.PathLike | None = None) -> Path:
 
 
 def progress_enabled() -> bool:
-    """Progress bars are on unless $MADLIB_PROGRESS is 0 (the batch runner and the tests turn them off)."""
-    return os.environ.get("MADLIB_PROGRESS", "1") != "0"
+    """Progress shows unless $MADLIB_PROGRESS is 0 (the batch runner and the tests turn it off); see madlib.progress."""
+    return report.enabled()
 
 
 def run_record(spec: loops.LoopSpec, model: loops.LoopModel) -> dict[str, Any]:
@@ -115,15 +115,15 @@ def run_or_load(
 ) -> list[loops.Metrics]:
     """Metrics of every generation of the run: read from the store, computing (and storing) what is missing.
 
-    A progress bar over generations is shown unless progress is False or $MADLIB_PROGRESS is 0.
+    Progress over generations shows (madlib.progress) unless progress is False or $MADLIB_PROGRESS is 0; the
+    generations read from the store count as done for a task collecting around this call (chains.load's).
     """
-    if progress is None:
-        progress = progress_enabled()
     folder = store_path(store) / run_key(spec, model)
     with _run_lock(folder):
         _check_record(folder, spec, model)
         _remove_stale_tmp(folder)
         history, state = _resume(folder, spec, model)
+        report.advance(state.generation)
         if state.generation == spec.generations:
             return history
         _compute(folder, spec, model, history, state, progress)
@@ -135,19 +135,18 @@ def _run_lock(folder: Path) -> FileLock:
     return FileLock(str(folder.with_name(folder.name + ".lock")))
 
 
-def _compute(folder: Path, spec, model, history: list, state: loops.LoopState, progress: bool) -> None:
+def _compute(folder: Path, spec, model, history: list, state: loops.LoopState, progress: bool | None) -> None:
     """Run the loop on from `state`, storing each generation as it finishes and appending its metrics to history."""
-    bar = tqdm(total=spec.generations, initial=state.generation, desc=f"{spec.variant} lam={spec.lam}",
-               disable=not progress, leave=False)
+    with report.task(f"{spec.variant} lam={spec.lam}", spec.generations, unit="generation", initial=state.generation,
+                     enabled=progress) as generations:
 
-    def commit(state: loops.LoopState, metrics: loops.Metrics) -> None:
-        _write_generation(folder, spec, model, state, metrics)
-        history.append(metrics)
-        bar.update(1)
+        def commit(state: loops.LoopState, metrics: loops.Metrics) -> None:
+            _write_generation(folder, spec, model, state, metrics)
+            history.append(metrics)
+            generations.update()
 
-    with one_thread():
-        loops.run(spec, model, state=state, on_generation=commit)
-    bar.close()
+        with one_thread():
+            loops.run(spec, model, state=state, on_generation=commit)
 
 
 def _check_record(folder: Path, spec, model) -> None:

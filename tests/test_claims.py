@@ -121,3 +121,78 @@ def test_mean_sem_matches_numpy():
     mean, sem = tidy.mean_sem(values)
     np.testing.assert_allclose(sem, values.std(axis=0, ddof=1) / np.sqrt(50))
     np.testing.assert_allclose(mean, values.mean(axis=0))
+
+
+# Fig. X1 (beyond the paper) ----------------------------------------------------------------------------------------
+X1_SHAPES = {  # loop: WD at generations 1, 50, 100; late rise (WD at 100 minus at 50); log variance kept at 1, 100
+    "replace": ((1.0, 3.0, 4.0), 1.0, (0.0, -1.0)),
+    "accumulate": ((1.0, 1.20, 1.21), 0.01, (0.0, 0.0)),
+    "accumulate-subsample": ((1.0, 1.6, 1.7), 0.1, (0.0, -0.1)),
+    "fresh data": ((1.0, 1.1, 1.1), 0.0, (0.0, 0.0)),
+}
+
+
+def x1_frame(changes=None, sem=0.01, rise_sem=0.01, replicates=20, models=(("Gaussian d=1", 1), ("GMM", 2))):
+    """Fig. X1's tidy rows (the ones check_figX1 reads) for every model, from X1_SHAPES updated by `changes`."""
+    shapes = {**X1_SHAPES, **(changes or {})}
+    frames = []
+    for model, d in models:
+        for loop, (wd, rise, log_variance) in shapes.items():
+            common = dict(model=model, loop=loop, d=d, replicates=replicates)
+            curve = rows("wd", list(wd), sem=sem, **common)
+            curve["generation"] = [1, 50, 100]
+            kept = rows("log_variance_kept", list(log_variance), sem=sem, **common)
+            kept["generation"] = [1, 100]
+            late = rows("wd_late_rise", [rise], sem=rise_sem, from_generation=50, to_generation=100, **common)
+            frames += [curve, kept, late]
+    return pd.concat(frames, ignore_index=True)
+
+
+def x1_holds(df) -> dict[str, list[bool]]:
+    """The verdict of each claim (in the order check_figX1 returns them), one bool per model."""
+    checks = claims.check_figX1(df)
+    models = len(df["model"].unique())
+    assert len(checks) == 3 * models
+    return {claim: [c.holds for c in checks[i * models:(i + 1) * models]]
+            for i, claim in enumerate(("diverges", "bounded", "between"))}
+
+
+def test_figX1_holds_when_replace_diverges_accumulate_levels_off_and_subsample_lies_between():
+    assert x1_holds(x1_frame()) == {"diverges": [True, True], "bounded": [True, True], "between": [True, True]}
+
+
+def test_figX1_replace_must_still_rise_and_at_d1_lose_variance():
+    flat = x1_holds(x1_frame({"replace": ((1.0, 3.0, 3.0), 0.0, (0.0, -1.0))}))
+    assert flat["diverges"] == [False, False]
+    kept = x1_holds(x1_frame({"replace": ((1.0, 3.0, 4.0), 1.0, (0.0, 0.0))}))  # only the d = 1 row tests it
+    assert kept["diverges"] == [False, True]
+
+
+def test_figX1_accumulate_must_level_off_and_stay_near_generation_one():
+    rising = x1_holds(x1_frame({"accumulate": ((1.0, 1.2, 1.45), 0.25, (0.0, 0.0))}))  # +21% over the second half
+    assert rising["bounded"] == [False, False]
+    grown = x1_holds(x1_frame({"accumulate": ((1.0, 2.5, 2.51), 0.01, (0.0, 0.0))}))  # 2.5x generation 1
+    assert grown["bounded"] == [False, False]
+
+
+def test_figX1_boundedness_is_an_equivalence_test_that_too_few_replicates_fail():
+    """The same small rise, but with an SE so large that the data cannot exclude a 10% rise: not shown bounded."""
+    assert x1_holds(x1_frame(rise_sem=0.1))["bounded"] == [False, False]
+
+
+def test_figX1_subsample_must_lie_strictly_between():
+    same = x1_holds(x1_frame({"accumulate-subsample": ((1.0, 1.2, 1.21), 0.01, (0.0, 0.0))}))
+    assert same["between"] == [False, False]
+    above = x1_holds(x1_frame({"accumulate-subsample": ((1.0, 3.0, 4.0), 1.0, (0.0, 0.0))}))
+    assert above["between"] == [False, False]
+
+
+def test_figX1_uses_bonferroni_within_each_claim():
+    """Two models: claim 1 is 2 WD tests + 1 variance test (d = 1), claims 2 and 3 are 4 tests each; one-sided
+    Student t on replicates - 1 degrees of freedom at 0.05 / tests. A t just above the critical value holds, just
+    below fails."""
+    critical = stats.t.ppf(1 - 0.05 / 3, 19)
+    assert claims._x1_critical(3, 20) == pytest.approx(critical)
+    for t, holds in ((critical + 0.01, True), (critical - 0.01, False)):
+        df = x1_frame({"replace": ((1.0, 3.0, 4.0), 0.01 * t, (0.0, -1.0))})
+        assert x1_holds(df)["diverges"] == [holds, holds]

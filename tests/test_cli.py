@@ -62,8 +62,8 @@ def test_the_readme_gallery_links_notebooks_and_names_failed_checks():
             {"name": "precision falls", "holds": False, "evidence": "z = -2"}]}})
     assert "[30](notebooks/fig30_memory.ipynb)" in text and "[13](notebooks/fig13_wgan_fully_synthetic.ipynb)" in text
     row = next(line for line in text.splitlines() if line.startswith("| [13]"))
-    assert row.split(" | ")[-1] == "**does not hold**<br>fails: precision falls |"
-    assert "fails" not in next(line for line in text.splitlines() if line.startswith("| [30]"))
+    assert row.split(" | ")[-1] == "**does not hold**<br>failed checks: precision falls |"
+    assert "failed" not in next(line for line in text.splitlines() if line.startswith("| [30]"))
 
 
 def test_a_failing_notebook_stops_the_run_with_its_error(tmp_path, monkeypatch, capsys):

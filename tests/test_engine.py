@@ -149,3 +149,121 @@ def test_generation_streams_are_reproducible_and_distinct():
     assert np.array_equal(a, loops.generation_rng(7, 3, loops.SYNTHETIC).standard_normal(4))
     for other in [(8, 3, loops.SYNTHETIC), (7, 4, loops.SYNTHETIC), (7, 3, loops.REAL)]:
         assert not np.array_equal(a, loops.generation_rng(*other).standard_normal(4))
+
+
+# Accumulate-subsample (LoopSpec.pool_size) -------------------------------------------------------------------------
+class LabelledModel:
+    """A LoopModel whose samples are unique labels (origin, generation drawn for, index), with a subsample method, so
+    the tests can see which samples of the pool each generation trained on."""
+
+    def __init__(self):
+        self.trained_on = []
+
+    def config(self):
+        return {"model": "labelled"}
+
+    def draw_real(self, n, rng):
+        return [("real", 1, i) for i in range(n)]
+
+    def fit(self, data, rng):
+        self.trained_on.append(list(data))
+        return len(self.trained_on)
+
+    def sample(self, fitted, n, lam, rng):
+        return [("synthetic", fitted + 1, i) for i in range(n)]  # memory 1: model t - 1 draws generation t's set
+
+    def join(self, parts):
+        return [x for part in parts for x in part]
+
+    def subsample(self, data, n, rng):
+        return [data[i] for i in rng.choice(len(data), size=n, replace=False)]
+
+    def evaluate(self, fitted, lam, rng):
+        return {"size": np.array([len(self.trained_on[-1])])}
+
+
+def hypergeometric_z(counts, successes, totals, draws):
+    """z-score of the summed counts against independent hypergeometric draws (exact mean and variance)."""
+    counts, successes, totals = (np.asarray(a, dtype=float) for a in (counts, successes, totals))
+    p = successes / totals
+    mean, variance = draws * p, draws * p * (1 - p) * (totals - draws) / (totals - 1)
+    return (counts.sum() - mean.sum()) / np.sqrt(variance.sum())
+
+
+def test_accumulate_subsample_trains_on_pool_size_samples_drawn_from_the_pool_without_replacement():
+    n, draws, generations = 50, 40, 30
+    model = LabelledModel()
+    spec = loops.LoopSpec("synthetic_augmentation", generations, n_ini=n, n_r=n, n_s=n, accumulate=True,
+                          pool_size=draws, seed=11)
+    loops.run(spec, model)
+    assert len(model.trained_on[0]) == n  # generation 1: the real set itself
+    real_counts, newest_counts = [], []
+    for t, data in enumerate(model.trained_on[1:], start=2):
+        pool = {("real", 1, i) for i in range(n)} | {("synthetic", g, i) for g in range(2, t + 1) for i in range(n)}
+        assert len(data) == draws and len(set(data)) == draws and set(data) <= pool
+        real_counts.append(sum(origin == "real" for origin, _, _ in data))
+        newest_counts.append(sum(g == t and origin == "synthetic" for origin, g, _ in data))
+    totals = n * np.arange(2, generations + 1)  # the pool of generation t holds t n samples, n of each origin
+    assert abs(hypergeometric_z(real_counts, n, totals, draws)) < 4
+    assert abs(hypergeometric_z(newest_counts, n, totals, draws)) < 4
+    assert real_counts[0] not in (0, draws)  # generation 2 mixes both origins (P(all one origin) ~ 1e-13)
+
+
+def test_accumulate_subsample_in_the_other_loops():
+    """Fully synthetic: the pool is every synthetic set (no real data kept); fresh data: the fresh real draw joins."""
+    model = LabelledModel()
+    loops.run(loops.LoopSpec("fully_synthetic", 5, n_ini=20, n_s=10, accumulate=True, pool_size=8), model)
+    assert [len(d) for d in model.trained_on] == [20, 8, 8, 8, 8]
+    assert all(origin == "synthetic" for d in model.trained_on[1:] for origin, _, _ in d)
+    model = LabelledModel()
+    loops.run(loops.LoopSpec("fresh_data", 5, n_ini=20, n_r=4, n_s=10, accumulate=True, pool_size=12), model)
+    assert [len(d) for d in model.trained_on] == [20, 12, 12, 12, 12]
+
+
+def test_the_subsample_draw_has_its_own_stream():
+    """Appended after the existing purposes, so every existing run draws exactly what it drew before."""
+    purposes = (loops.REAL, loops.SYNTHETIC, loops.FIT, loops.EVALUATE, loops.FIXED_REAL, loops.SUBSAMPLE)
+    assert purposes == tuple(range(6))
+    spec = dict(variant="synthetic_augmentation", generations=6, n_ini=30, n_r=30, n_s=30, accumulate=True)
+    first, again, other = LabelledModel(), LabelledModel(), LabelledModel()
+    loops.run(loops.LoopSpec(**spec, pool_size=20, seed=3), first)
+    loops.run(loops.LoopSpec(**spec, pool_size=20, seed=3), again)
+    loops.run(loops.LoopSpec(**spec, pool_size=20, seed=4), other)
+    assert first.trained_on == again.trained_on and first.trained_on != other.trained_on
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(accumulate=False, pool_size=5), "needs accumulate=True"),
+        (dict(pool_size=1), "an integer from 2 to 10"),
+        (dict(pool_size=11), "an integer from 2 to 10"),
+        (dict(pool_size=5.0), "an integer from 2 to 10"),
+        (dict(pool_size=True), "an integer from 2 to 10"),
+        (dict(pool_size="5"), "an integer from 2 to 10"),
+    ],
+)
+def test_a_bad_pool_size_names_the_field(fields, message):
+    base = dict(variant="fresh_data", generations=3, n_ini=10, n_r=5, n_s=5, accumulate=True)
+    with pytest.raises(ValueError, match=f"^pool_size: .*{message}"):
+        loops.LoopSpec(**{**base, **fields})
+
+
+def test_a_model_without_subsample_is_refused_before_anything_runs():
+    model = RecordingModel()
+    spec = loops.LoopSpec("synthetic_augmentation", 3, n_ini=10, n_r=10, n_s=5, accumulate=True, pool_size=6)
+    with pytest.raises(ValueError, match="^pool_size: RecordingModel cannot draw a training set"):
+        loops.run(spec, model)
+    assert model.trained_on == []
+
+
+def test_pool_size_keeps_the_keys_of_existing_specs():
+    """The run store keys chains by spec.asdict(): a spec without pool_size must give today's dict exactly, or every
+    stored chain would be recomputed (and chain seeds, made from the same fields, would change)."""
+    spec = loops.LoopSpec("synthetic_augmentation", 12, n_ini=25, n_r=20, n_s=15, accumulate=True, seed=4)
+    assert spec.asdict() == {"variant": "synthetic_augmentation", "generations": 12, "n_ini": 25, "n_r": 20,
+                             "n_s": 15, "lam": 1.0, "memory": 1, "accumulate": True, "p_real": None, "n": None,
+                             "seed": 4}
+    subsampled = loops.LoopSpec(**spec.asdict(), pool_size=np.int64(20))
+    assert subsampled.asdict() == {**spec.asdict(), "pool_size": 20} and type(subsampled.pool_size) is int
+    assert loops.LoopSpec(**subsampled.asdict()) == subsampled

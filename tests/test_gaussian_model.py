@@ -133,3 +133,22 @@ def test_wd_of_real_fits_falls_like_one_over_root_n():
     curve = gaussian.wd_of_real_fits(d=20, sizes=[1000, 4000, 16000], replicates=200, seed=0).mean(0)
     assert np.all(np.diff(curve) < 0)
     np.testing.assert_allclose(curve[:-1] / curve[1:], 2.0, rtol=0.05)
+
+
+def test_direct_subsample_draws_rows_without_replacement_independently_per_replicate():
+    model = GaussianModel(d=3, replicates=400, method="direct")
+    pool = model.draw_real(10, np.random.default_rng(0))
+    chosen = model.subsample(pool, 4, np.random.default_rng(1))
+    assert chosen.shape == (400, 4, 3)
+    index = np.argmax(np.all(chosen[:, :, None, :] == pool[:, None, :, :], axis=-1), axis=-1)  # (replicates, 4)
+    assert np.array_equal(np.take_along_axis(pool, index[:, :, None], axis=1), chosen)  # rows of its own replicate
+    assert all(len(set(row)) == 4 for row in index)  # without replacement
+    counts = np.bincount(index.ravel(), minlength=10)  # each row is chosen with probability 4/10 in each replicate
+    assert stats.chisquare(counts).pvalue > 1e-3
+    assert len({tuple(sorted(row)) for row in index}) > 100  # replicates draw independently (210 subsets)
+
+
+def test_the_exact_path_cannot_subsample():
+    model = GaussianModel(d=3, replicates=2)
+    with pytest.raises(ValueError, match="^method: .*use method='direct'"):
+        model.subsample(model.draw_real(10, np.random.default_rng(0)), 4, np.random.default_rng(1))

@@ -310,3 +310,13 @@ def test_fig14_and_fig15_claims_fail_on_the_opposite():
     swapped = fake_chains(covered, total / 16, 16 - recall, covered * 0.6 + np.random.default_rng(2).normal(
         0, 0.01, covered.shape))
     assert not any(c.holds for c in claims.check_fig15(gmm_studies.diversity_frame(*swapped)))
+
+
+def test_subsample_draws_rows_without_replacement():
+    model = GMMModel()
+    points = model.draw_real(50, np.random.default_rng(0))
+    chosen = model.subsample(points, 20, np.random.default_rng(1))
+    index = [int(np.flatnonzero(np.all(points == row, axis=1))[0]) for row in chosen]
+    assert chosen.shape == (20, 2) and len(set(index)) == 20
+    again = model.subsample(points, 20, np.random.default_rng(1))
+    assert np.array_equal(chosen, again)

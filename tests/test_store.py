@@ -119,3 +119,52 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, name):
     uninterrupted = wd(runs.run_or_load(spec, GaussianModel(d=5, replicates=3), store=tmp_path / "fresh",
                                         progress=False))
     assert np.array_equal(resumed, uninterrupted)
+
+
+# Accumulate-subsample: the pool is stored, the draw from it is replayed from its own stream ---------------------------
+SUBSAMPLE_SPEC = loops.LoopSpec("synthetic_augmentation", 40, n_ini=20, n_r=20, n_s=20, accumulate=True,
+                                pool_size=20, seed=5)
+
+CHILD_DIRECT = CHILD.replace("Slow(d=5, replicates=3)", "Slow(d=5, replicates=3, method='direct')")
+
+
+def test_a_killed_accumulate_subsample_run_resumes_to_the_same_numbers(tmp_path):
+    store = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD_DIRECT, str(store), repr(SUBSAMPLE_SPEC.asdict())], env=env)
+    model = GaussianModel(d=5, replicates=3, method="direct")
+    folder = store / runs.run_key(SUBSAMPLE_SPEC, model)
+    deadline = time.time() + 60
+    while len(list(folder.glob("gen_*"))) < 4 and time.time() < deadline and child.poll() is None:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    finished = len(list(folder.glob("gen_*")))
+    assert 4 <= finished < SUBSAMPLE_SPEC.generations, "the child was not killed mid-run"
+    CountingModel.fits = 0
+    resumed = wd(runs.run_or_load(SUBSAMPLE_SPEC, CountingModel(d=5, replicates=3, method="direct"), store=store,
+                                  progress=False))
+    assert CountingModel.fits == SUBSAMPLE_SPEC.generations - finished
+    uninterrupted = wd(loops.run(SUBSAMPLE_SPEC, GaussianModel(d=5, replicates=3, method="direct")))
+    assert np.array_equal(resumed, uninterrupted)
+
+
+def test_the_exact_gaussian_path_refuses_to_subsample(tmp_path):
+    with pytest.raises(ValueError, match="^method: drawing a training set from the pool"):
+        runs.run_or_load(SUBSAMPLE_SPEC, GaussianModel(d=5, replicates=3), store=tmp_path, progress=False)
+
+
+def test_a_spec_without_pool_size_keeps_its_store_key():
+    """The key of a spec written before pool_size existed, from a literal copy of the fields it had then."""
+    import hashlib
+    import json
+
+    import madlib
+
+    spec, model = SPECS["augment_pool"], GaussianModel(d=5, replicates=3)
+    then = {"variant": "synthetic_augmentation", "generations": 12, "n_ini": 25, "n_r": 20, "n_s": 15, "lam": 1.0,
+            "memory": 1, "accumulate": True, "p_real": None, "n": None, "seed": 4}
+    record = {"spec": then, "model": model.config(), "madlib": madlib.__version__, "threads": runs.CHAIN_THREADS}
+    assert runs.run_key(spec, model) == hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:20]
+    subsampled = loops.LoopSpec(**then, pool_size=30)
+    assert runs.run_key(subsampled, model) != runs.run_key(spec, model)

@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 from torch import nn
-from tqdm.auto import tqdm
 
 from madlib import data, runs
+from madlib import progress as report
 from madlib.metrics.precision_recall import default_device
 
 # Bump when the network or its training changes, so that cached weights of the old one are not reused.
@@ -88,15 +88,16 @@ def train_lenet(images, labels, epochs: int = DEFAULT_EPOCHS, batch_size: int = 
     network = new_lenet(seed).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=lr)
     shuffler = torch.Generator().manual_seed(seed)
-    show = runs.progress_enabled() if progress is None else progress
     network.train()
-    for _ in tqdm(range(epochs), desc="LeNet epochs", disable=not show, leave=False):
-        for batch in torch.randperm(len(images), generator=shuffler).split(batch_size):
-            batch = batch.to(device)
-            optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.cross_entropy(network(images[batch]), labels[batch])
-            loss.backward()
-            optimizer.step()
+    with report.task("LeNet training", epochs, unit="epoch", enabled=progress) as done:
+        for _ in range(epochs):
+            for batch in torch.randperm(len(images), generator=shuffler).split(batch_size):
+                batch = batch.to(device)
+                optimizer.zero_grad(set_to_none=True)
+                loss = nn.functional.cross_entropy(network(images[batch]), labels[batch])
+                loss.backward()
+                optimizer.step()
+            done.update()
     return network.eval()
 
 

@@ -38,9 +38,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from madlib import loops, runs
+from madlib import progress as report
 from madlib.metrics import features as lenet_features
 from madlib.metrics import image_scores
 from madlib.metrics.precision_recall import default_device
@@ -407,22 +407,23 @@ class DDPMModel:
         use_amp = self.device.type == "cuda"
         network.train()
         losses = []
-        for _ in tqdm(range(self.train_steps), desc="DDPM training", disable=not runs.progress_enabled(),
-                      leave=False, mininterval=2.0):
-            batch = torch.randint(len(codes), (self.batch_size,), generator=generator).to(self.device)
-            x0, y = codes[batch], labels[batch]
-            drop = torch.rand(len(y), generator=generator).to(self.device) < self.label_dropout
-            y = torch.where(drop, torch.full_like(y, NULL_CLASS), y)
-            t = torch.randint(self.timesteps, (len(y),), generator=generator).to(self.device)
-            noise = torch.randn(x0.shape, generator=generator).to(self.device)
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
-                predicted = network(self.schedule.noised(x0, t, noise), t, y)
-            loss = nn.functional.mse_loss(predicted.float(), noise)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
+        with report.task("DDPM training", self.train_steps, unit="step") as steps:
+            for _ in range(self.train_steps):
+                batch = torch.randint(len(codes), (self.batch_size,), generator=generator).to(self.device)
+                x0, y = codes[batch], labels[batch]
+                drop = torch.rand(len(y), generator=generator).to(self.device) < self.label_dropout
+                y = torch.where(drop, torch.full_like(y, NULL_CLASS), y)
+                t = torch.randint(self.timesteps, (len(y),), generator=generator).to(self.device)
+                noise = torch.randn(x0.shape, generator=generator).to(self.device)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    predicted = network(self.schedule.noised(x0, t, noise), t, y)
+                loss = nn.functional.mse_loss(predicted.float(), noise)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                losses.append(loss.item())
+                steps.update()
         network.eval()
         return FittedDDPM(codec, network, float(np.mean(losses[-100:])))
 
@@ -451,19 +452,20 @@ class DDPMModel:
         both = torch.cat([labels, torch.full_like(labels, NULL_CLASS)]) if guided else labels
         use_amp = self.device.type == "cuda"
         steps = range(self.timesteps - 1, -1, -1)
-        for t in tqdm(steps, desc="DDPM sampling", disable=not runs.progress_enabled(), leave=False,
-                      mininterval=2.0):
-            t_batch = torch.full((len(both),), t, device=self.device, dtype=torch.int64)
-            inputs = torch.cat([x, x]) if guided else x
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
-                eps = fitted.network(inputs, t_batch, both).float()
-            if guided:
-                conditional, unconditional = eps[:n], eps[n:]  # split(n) misbehaves when n = 0
-                eps = (1.0 + w) * conditional - w * unconditional
-            inverse_sqrt_alpha, eps_coefficient, sigma = self.schedule.step_coefficients(t)
-            x = inverse_sqrt_alpha * (x - eps_coefficient * eps)
-            if sigma > 0:
-                x = x + sigma * torch.randn(x.shape, generator=generator).to(self.device)
+        with report.task("DDPM sampling", len(steps), unit="step") as done:
+            for t in steps:
+                t_batch = torch.full((len(both),), t, device=self.device, dtype=torch.int64)
+                inputs = torch.cat([x, x]) if guided else x
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    eps = fitted.network(inputs, t_batch, both).float()
+                if guided:
+                    conditional, unconditional = eps[:n], eps[n:]  # split(n) misbehaves when n = 0
+                    eps = (1.0 + w) * conditional - w * unconditional
+                inverse_sqrt_alpha, eps_coefficient, sigma = self.schedule.step_coefficients(t)
+                x = inverse_sqrt_alpha * (x - eps_coefficient * eps)
+                if sigma > 0:
+                    x = x + sigma * torch.randn(x.shape, generator=generator).to(self.device)
+                done.update()
         return fitted.codec.decode(x).cpu()
 
     # -- evaluation

@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from scipy.stats import norm
 from torch import nn
-from tqdm.auto import tqdm
 
 from madlib import data, loops, runs
+from madlib import progress as report
 from madlib.metrics import bootstrap
 from madlib.metrics.precision_recall import default_device
 
@@ -221,6 +221,10 @@ class FlowModel:
     def join(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, DIM) for p in parts])
 
+    def subsample(self, points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n of the points, drawn uniformly without replacement (the accumulate-subsample loop's training set)."""
+        return points[rng.choice(len(points), size=int(n), replace=False)]
+
     # -- training
     def new_network(self, seed: int) -> Glow:
         with torch.random.fork_rng(devices=[]):
@@ -240,8 +244,10 @@ class FlowModel:
         optimizer = torch.optim.Adam(network.parameters(), lr=self.lr, foreach=True)  # foreach: fewer, larger ops
         network.train()
         epoch_nll = math.nan
-        for _ in tqdm(range(self.epochs), desc="flow training", disable=not runs.progress_enabled(), leave=False):
-            epoch_nll = self._epoch(network, optimizer, x, generator)
+        with report.task("flow training", self.epochs, unit="epoch") as epochs:
+            for _ in range(self.epochs):
+                epoch_nll = self._epoch(network, optimizer, x, generator)
+                epochs.update()
         network.eval()
         return FittedFlow(network, epoch_nll)
 

@@ -44,9 +44,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from madlib import loops, runs
+from madlib import progress as report
 from madlib.metrics import features as lenet_features
 from madlib.metrics import image_scores, spectrum
 from madlib.metrics.bootstrap import bootstrap
@@ -372,13 +372,14 @@ class GANModel:
         step = self._style_step if self.architecture == "style" else self._wgan_step
         average = copy.deepcopy(generator).requires_grad_(False) if self.ema else None
         g_losses, d_losses = [], []
-        for index in tqdm(range(self.train_steps), desc=f"GAN ({self.architecture}) training",
-                          disable=not runs.progress_enabled(), leave=False, mininterval=2.0):
-            g_loss, d_loss = step(index, generator, critic, g_opt, d_opt, pool, noise)
-            g_losses.append(g_loss)
-            d_losses.append(d_loss)
-            if average is not None:
-                move_average(average, generator, self.ema)
+        with report.task(f"GAN ({self.architecture}) training", self.train_steps, unit="step") as steps:
+            for index in range(self.train_steps):
+                g_loss, d_loss = step(index, generator, critic, g_opt, d_opt, pool, noise)
+                g_losses.append(g_loss)
+                d_losses.append(d_loss)
+                if average is not None:
+                    move_average(average, generator, self.ema)
+                steps.update()
         generator = (generator if average is None else average).eval()
         if self.architecture == "style":
             self._estimate_w_avg(generator, noise)

@@ -121,6 +121,19 @@ class GaussianModel:
             return np.concatenate(list(parts), axis=1)
         return join_stats(parts)
 
+    def subsample(self, data, n: int, rng: np.random.Generator):
+        """n of each replicate's samples, drawn uniformly without replacement (independently per replicate); used by
+        the accumulate-subsample loop (LoopSpec.pool_size). Only the direct path keeps samples: the exact path's
+        sufficient statistics do not determine those of a subset, so it refuses."""
+        if self.method != "direct":
+            raise ValueError("method: drawing a training set from the pool (pool_size) needs the samples themselves; "
+                             "the exact path keeps only their mean and scatter matrix: use method='direct'")
+        total = data.shape[1]
+        if not 0 <= n <= total:
+            raise ValueError(f"n: can draw 0 to {total} samples without replacement; got {n}")
+        chosen = np.argsort(rng.random((self.replicates, total)), axis=1)[:, :n]  # a uniform n-subset per row
+        return np.take_along_axis(data, chosen[:, :, None], axis=1)
+
     # model --------------------------------------------------------------------------------------------------------
     def fit(self, data, rng: np.random.Generator | None = None) -> GaussianFit:
         """Unbiased mean and covariance, eq. (1)."""

@@ -129,6 +129,10 @@ class GMMModel:
     def join(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in parts])
 
+    def subsample(self, samples: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n of the samples, drawn uniformly without replacement (the accumulate-subsample loop's training set)."""
+        return samples[rng.choice(len(samples), size=int(n), replace=False)]
+
     # model --------------------------------------------------------------------------------------------------------
     def fit(self, samples: np.ndarray, rng: np.random.Generator) -> GMMFit:
         """EM fit of a fresh K-component full-covariance mixture (k-means start seeded from rng)."""
