@@ -41,9 +41,27 @@ def run_notebook(stem: str, preset: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
         str(NOTEBOOKS / f"{stem}.ipynb"), str(out), parameters={"preset": preset}, kernel_name="python3",
-        cwd=str(NOTEBOOKS), progress_bar=sys.stderr.isatty(),
+        cwd=str(NOTEBOOKS), progress_bar=sys.stderr.isatty(), kernel_manager_class=kernel_manager_class(),
     )
     return out
+
+
+def kernel_manager_class() -> type:
+    """The notebooks' kernel manager: with CurveZMQ transport encryption where the installed jupyter_client and pyzmq
+    offer it (ipykernel >= 7.4 otherwise warns at every kernel start that it runs over TCP without encryption: one
+    line of noise per notebook in the batch log), else jupyter_client's default."""
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+
+    if not zmq.has("curve") or not AsyncKernelManager.class_traits().get("transport_encryption"):
+        return AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport_encryption = "auto"  # encrypted when the kernelspec declares support (ipykernel's does)
+
+    return EncryptedKernelManager
 
 
 def write_back(executed: Path, stem: str) -> None:

@@ -1,7 +1,7 @@
 """The figures of the paper and their settings at three presets.
 
 * ``smoke``: proves the code path in seconds (CI, nbval); nothing it writes lands in paper_figures/.
-* ``default``: what paper_figures/ is made from on a 2-core CPU (`make figures` about 65 minutes), as near to the
+* ``default``: what paper_figures/ is made from on a 2-core CPU (`make figures` about 70 minutes), as near to the
   paper as that allows; the Gaussian figures use the paper's own sizes.
 * ``paper``: the paper's settings where they are known, more replicates and generations otherwise.
 

@@ -66,6 +66,15 @@ def test_the_readme_gallery_links_notebooks_and_names_failed_checks():
     assert "failed" not in next(line for line in text.splitlines() if line.startswith("| [30]"))
 
 
+def test_batch_kernels_start_without_the_unencrypted_transport_warning(tmp_path, monkeypatch, capfd):
+    """Each notebook's kernel gets CurveZMQ keys, so ipykernel does not print its TCP warning into the batch log."""
+    monkeypatch.setattr(cli, "BUILD", tmp_path)
+    monkeypatch.setenv("MADLIB_OUT", str(tmp_path / "out"))
+    executed = cli.run_notebook("fig03_loops_schematic", "smoke")
+    assert executed.exists()
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_a_failing_notebook_stops_the_run_with_its_error(tmp_path, monkeypatch, capsys):
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                            "language": "python"}})
