@@ -75,11 +75,6 @@ def store_path(store: str | os.PathLike | None = None) -> Path:
     return Path(store or os.environ.get("MADLIB_STORE") or DEFAULT_STORE)
 
 
-def progress_enabled() -> bool:
-    """Progress shows unless $MADLIB_PROGRESS is 0 (the batch runner and the tests turn it off); see madlib.progress."""
-    return report.enabled()
-
-
 def run_record(spec: loops.LoopSpec, model: loops.LoopModel) -> dict[str, Any]:
     return {"spec": spec.asdict(), "model": model.config(), "madlib": madlib.__version__, "threads": CHAIN_THREADS}
 

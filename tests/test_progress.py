@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from madlib import chains, progress, runs
+from madlib import chains, progress
 
 GAUSSIAN = dict(model=dict(d=3, replicates=4), variant="fresh_data", generations=4, n_ini=20, n_r=10, n_s=30)
 FLOW = dict(model=dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=300, n_ot=100, n_keep=100),
@@ -66,7 +66,7 @@ def test_the_mode_follows_the_environment(auto, monkeypatch):
     monkeypatch.setenv("MADLIB_PROGRESS", "lines")
     assert progress.mode() == "lines"
     monkeypatch.setenv("MADLIB_PROGRESS", "0")
-    assert progress.mode() == "off" and not progress.enabled() and not runs.progress_enabled()
+    assert progress.mode() == "off" and not progress.enabled()
 
 
 def test_a_bad_setting_names_the_variable(monkeypatch):

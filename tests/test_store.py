@@ -98,20 +98,27 @@ runs.run_or_load(spec, Slow(d=5, replicates=3), store=sys.argv[1], progress=Fals
 """
 
 
-@pytest.mark.parametrize("name", list(SPECS))
-def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, name):
-    spec = loops.LoopSpec(**{**SPECS[name].asdict(), "generations": 40})
-    store = tmp_path / "killed"
+def kill_mid_run(child_code: str, store: Path, spec: loops.LoopSpec, model) -> Path:
+    """Run child_code (computing spec into store) in a child process and SIGKILL it once 4 generations are stored;
+    return the run's folder."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(store), repr(spec.asdict())], env=env)
-    folder = store / runs.run_key(spec, GaussianModel(d=5, replicates=3))
+    child = subprocess.Popen([sys.executable, "-c", child_code, str(store), repr(spec.asdict())], env=env)
+    folder = store / runs.run_key(spec, model)
     deadline = time.time() + 60
     while len(list(folder.glob("gen_*"))) < 4 and time.time() < deadline and child.poll() is None:
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
     child.wait()
+    assert 4 <= len(list(folder.glob("gen_*"))) < spec.generations, "the child was not killed mid-run"
+    return folder
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, name):
+    spec = loops.LoopSpec(**{**SPECS[name].asdict(), "generations": 40})
+    store = tmp_path / "killed"
+    folder = kill_mid_run(CHILD, store, spec, GaussianModel(d=5, replicates=3))
     finished = len(list(folder.glob("gen_*")))
-    assert 4 <= finished < spec.generations, "the child was not killed mid-run"
     CountingModel.fits = 0
     resumed = wd(runs.run_or_load(spec, CountingModel(d=5, replicates=3), store=store, progress=False))
     assert CountingModel.fits == spec.generations - finished
@@ -130,17 +137,8 @@ CHILD_DIRECT = CHILD.replace("Slow(d=5, replicates=3)", "Slow(d=5, replicates=3,
 
 def test_a_killed_accumulate_subsample_run_resumes_to_the_same_numbers(tmp_path):
     store = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD_DIRECT, str(store), repr(SUBSAMPLE_SPEC.asdict())], env=env)
-    model = GaussianModel(d=5, replicates=3, method="direct")
-    folder = store / runs.run_key(SUBSAMPLE_SPEC, model)
-    deadline = time.time() + 60
-    while len(list(folder.glob("gen_*"))) < 4 and time.time() < deadline and child.poll() is None:
-        time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    folder = kill_mid_run(CHILD_DIRECT, store, SUBSAMPLE_SPEC, GaussianModel(d=5, replicates=3, method="direct"))
     finished = len(list(folder.glob("gen_*")))
-    assert 4 <= finished < SUBSAMPLE_SPEC.generations, "the child was not killed mid-run"
     CountingModel.fits = 0
     resumed = wd(runs.run_or_load(SUBSAMPLE_SPEC, CountingModel(d=5, replicates=3, method="direct"), store=store,
                                   progress=False))
