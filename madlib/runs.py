@@ -1,9 +1,19 @@
 """The run store: loop results on disk, keyed by the run's spec, written generation by generation.
 
-Layout of one run (``<store>/<key>/``, key = hash of loop spec + model config + madlib version + thread count):
+The key follows the code. A run's key is a SHA-256 over its record (:func:`run_record`, stored as run.json): the loop
+spec, the model's config, the madlib version, the thread count, and the fingerprint of the model's code
+(:func:`madlib.codehash.code_record`): one hash over the source files of the module that defines the model class and of
+every madlib module it imports, directly or not (models, metrics, loops, data, ...; found by parsing import
+statements), and, for a model class of the user's outside madlib, of the file that defines it. So an edit of a
+family's fitting, sampling or evaluation code, or of a metric it reports, gives its chains new keys and they are
+computed anew, while an edit of what no model imports (plotting, claims, presets, the notebooks) keeps every key. The
+store's own code (this module) and the progress bars are not hashed: see ``codehash.NOT_FOLLOWED`` for why. The
+fingerprint is computed once per process (a few tens of milliseconds) and cached.
+
+Layout of one run (``<store>/<key>/``):
 
     <key>.lock          the run's lock file (beside the run folder, which may be deleted and recreated)
-    <key>/run.json      the spec, the model config, the madlib version and the thread count (what the key was made of)
+    <key>/run.json      the run record: what the key was made of (its "code" lists the modules hashed)
     <key>/gen_0001/     one folder per finished generation, created under a temporary name and renamed
       metrics.npz       (the rename is atomic, so a folder either exists whole or not at all)
       model.state       the fitted model, kept where a resume may read it (see "Resuming" below)
@@ -60,7 +70,7 @@ from filelock import FileLock
 from threadpoolctl import threadpool_limits
 
 import madlib
-from madlib import loops
+from madlib import codehash, loops
 from madlib import progress as report
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / ".madlib_store"
@@ -76,7 +86,10 @@ def store_path(store: str | os.PathLike | None = None) -> Path:
 
 
 def run_record(spec: loops.LoopSpec, model: loops.LoopModel) -> dict[str, Any]:
-    return {"spec": spec.asdict(), "model": model.config(), "madlib": madlib.__version__, "threads": CHAIN_THREADS}
+    """What identifies a run: its spec, the model's config, the madlib version, the thread count and the fingerprint
+    of the model's code (see "The key follows the code" in the module docstring)."""
+    return {"spec": spec.asdict(), "model": model.config(), "madlib": madlib.__version__, "threads": CHAIN_THREADS,
+            "code": codehash.code_record(type(model))}
 
 
 def run_key(spec: loops.LoopSpec, model: loops.LoopModel) -> str:
