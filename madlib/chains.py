@@ -257,17 +257,38 @@ def compute(chains: Sequence[Chain], jobs: int | None = None, scheduler: str | N
     jobs=1 computes in this process. ``scheduler`` "local": a ``distributed.LocalCluster`` of ``jobs`` one-thread
     workers; any other value: the address of a running Dask scheduler (e.g. tcp://host:8786), whose workers must
     see the same store folder (a shared filesystem).
+    Ctrl-C (KeyboardInterrupt) stops the workers and raises :class:`Interrupted`, which says how many chains were
+    done; what they stored is kept, so computing the same chains again resumes where they stopped.
     """
     todo = unique(chains)
     store = str(runs.store_path(store))
     jobs = _check_jobs(jobs)
     with _Progress(todo, progress) as reporter:
-        if scheduler is not None:
-            return _compute_dask(todo, jobs, scheduler, store, reporter)
-        if jobs == 1 or len(todo) <= 1:
-            with runs.one_thread():
-                return [reporter.done(_compute(c, store), c) for c in todo]
-        return _compute_processes(todo, jobs, store, reporter)
+        try:
+            if scheduler is not None:
+                return _compute_dask(todo, jobs, scheduler, store, reporter)
+            if jobs == 1 or len(todo) <= 1:
+                with runs.one_thread():
+                    return [reporter.done(_compute(c, store), c) for c in todo]
+            return _compute_processes(todo, jobs, store, reporter)
+        except KeyboardInterrupt:
+            raise Interrupted(reporter.finished, len(todo)) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """compute() was stopped by Ctrl-C after `finished` of its `total` distinct chains were done."""
+
+    def __init__(self, finished: int, total: int):
+        super().__init__(f"interrupted after {finished} of {total} chains")
+        self.finished, self.total = finished, total
+
+
+class SchedulerError(ValueError):
+    """The ``scheduler`` argument of compute() names no Dask scheduler that can be used (bad address, nothing answers
+    there, or Dask's `distributed` package is missing)."""
+
+
+SCHEDULER_TIMEOUT = 5  # seconds to wait for a Dask scheduler to answer before giving up
 
 
 def worker_count(jobs: int | None = None) -> int:
@@ -289,23 +310,40 @@ def _compute_processes(todo: list[Chain], jobs: int, store: str, reporter) -> li
 
     context = multiprocessing.get_context("spawn")
     keys = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_setup_worker) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_setup_process_worker) as pool:
         pending = {pool.submit(_compute, chain, store): chain for chain in todo}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                keys.append(reporter.done(future.result(), pending.pop(future)))
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    keys.append(reporter.done(future.result(), pending.pop(future)))
+        except KeyboardInterrupt:
+            # Stop now rather than let the pool finish every chain: drop the queued ones and end the workers (the
+            # store is made to survive killed writers; a rerun resumes after each chain's last finished generation).
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in multiprocessing.active_children():
+                worker.terminate()
+            raise
     return keys
+
+
+def _setup_process_worker() -> None:
+    """Initializer of a local worker process: _setup_worker, and Ctrl-C ignored (it reaches the whole process group
+    from a terminal): the runner, which gets it too, ends the workers itself, without a traceback from each."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _setup_worker()
 
 
 def _compute_dask(todo: list[Chain], jobs: int, scheduler: str, store: str, reporter) -> list[str]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as error:
-        raise ValueError("scheduler: needs Dask's `distributed` package: pip install -e \".[dask]\"") from error
+        raise SchedulerError("scheduler: needs Dask's `distributed` package: pip install -e \".[dask]\"") from error
     cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) \
         if scheduler == "local" else None
-    client = Client(cluster if cluster is not None else scheduler)
+    client = Client(cluster) if cluster is not None else _connect(Client, scheduler)
     try:
         client.run(_setup_worker)
         futures = {client.submit(_compute, chain, store, key=f"chain-{chain.key()}", pure=False,
@@ -315,6 +353,18 @@ def _compute_dask(todo: list[Chain], jobs: int, scheduler: str, store: str, repo
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _connect(client_class, scheduler: str):
+    """A Dask client of the scheduler at address `scheduler`; SchedulerError when it is not an address or nothing
+    answers there within SCHEDULER_TIMEOUT seconds (Dask's own default waits 30 s)."""
+    try:
+        return client_class(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as error:  # OSError: nothing answered; the others: not an address
+        reason = (f"no Dask scheduler answered there within {SCHEDULER_TIMEOUT} s" if isinstance(error, OSError)
+                  else f"not an address: {error}")
+        raise SchedulerError(f"scheduler: cannot use {scheduler!r} ({reason}); give 'local' or the address of a "
+                             "running Dask scheduler, e.g. tcp://host:8786") from None
 
 
 def store_fingerprint(store=None) -> str:
@@ -344,10 +394,12 @@ class _Progress:
     def __init__(self, todo: Sequence[Chain], enabled: bool | None):
         self.start = time.time()
         self.cost_total, self.cost_done = sum(c.cost() for c in todo), 0.0
+        self.finished = 0  # chains done (computed or found in the store)
         self.task = report.task("chains", len(todo), unit="chain", enabled=enabled, eta=False, leave=True)
 
     def done(self, key: str, chain: Chain) -> str:
         self.cost_done += chain.cost()
+        self.finished += 1
         elapsed = time.time() - self.start
         eta = elapsed * (self.cost_total - self.cost_done) / max(self.cost_done, 1e-9)
         last = f"{chain.family} {chain.spec.variant} lam={chain.spec.lam}"

@@ -31,8 +31,10 @@ def render(claim_table: dict, preset: str) -> str:
         "# Figures of the paper, regenerated",
         "",
         f"Made by `make figures` (preset `{preset}`); each row links the notebook that makes the figure. The verdict",
-        "is computed by `madlib.claims` from the figure's own data (`data/<figure>.csv`); the numbers behind it are",
-        "listed under it. `madlib claims` prints the same table.",
+        "is computed by `madlib.claims` from the figure's own data (`data/<figure>.csv`; its SHA-256 is in claims.json):",
+        "a claim *holds* when every check is supported, is *contradicted* when any check is, and is *inconclusive*",
+        "otherwise; an undecided check says what data would decide it. The numbers behind each check are listed under",
+        "it. `madlib claims` prints the same table; `madlib claims --rejudge` recomputes it from the data files.",
         "",
         "| Fig. | notebook | figure | the paper's claim | our verdict |",
         "|---|---|---|---|---|",
@@ -52,13 +54,19 @@ def _verdict_cell(result: dict | None) -> str:
     if not result:
         return "not run"
     parts = [f"**{result['verdict']}** ({result['preset']})"]
-    parts += [f"{'✔' if c['holds'] else '✘'} {c['name']}: {c['evidence']}" for c in result["checks"]]
+    for c in result["checks"]:
+        parts.append(f"{MARKS[c['outcome']]} {c['outcome']}: {c['name']}: {c['evidence']}")
+        if c.get("decide"):
+            parts.append(f"&nbsp;&nbsp;would decide it: {c['decide']}")
     return _cell("\n".join(parts))
+
+
+MARKS = {claims.SUPPORTED: "✔", claims.CONTRADICTED: "✘", claims.UNDECIDED: "?"}
 
 
 def summary(claim_table: dict) -> str:
     """The short gallery of the project README: figure (linking its notebook), picture, claim, verdict and, where the
-    claim does not hold, the checks that failed (the notebook's header says why)."""
+    claim is contradicted or inconclusive, the checks that decide it (the notebook's header says why)."""
     lines = ["| Fig. | figure | the paper's claim | our verdict |", "|---|---|---|---|"]
     for figure in presets.FIGURES_LIST:
         result = claim_table.get(figure.stem)
@@ -72,11 +80,15 @@ def summary(claim_table: dict) -> str:
 
 
 def _short_verdict(result: dict) -> str:
-    """The verdict in bold; when it does not hold, one line naming the checks that failed."""
+    """The verdict in bold; when contradicted, the checks that were; when inconclusive, the undecided checks and what
+    would decide each."""
     text = f"**{result['verdict']}**"
-    failed = [c["name"] for c in result.get("checks", []) if not c["holds"]]
-    if result["verdict"] == "does not hold" and failed:
-        text += "\nfailed checks: " + "; ".join(failed)
+    checks = result.get("checks", [])
+    if result["verdict"] == claims.CONTRADICTED:
+        text += "\ncontradicted: " + "; ".join(c["name"] for c in checks if c["outcome"] == claims.CONTRADICTED)
+    elif result["verdict"] == claims.INCONCLUSIVE:
+        text += "\nundecided: " + "; ".join(f"{c['name']} ({c['decide']})" if c.get("decide") else c["name"]
+                                              for c in checks if c["outcome"] == claims.UNDECIDED)
     return text
 
 

@@ -69,10 +69,10 @@ class FigureData:
 
         folder = Path(folder)
         paths = [folder / f"{stem}.csv"]
-        atomic_write_bytes(paths[0], _csv(self.data))
+        atomic_write_bytes(paths[0], csv_bytes(self.data))
         for name, df in self.frames.items():
             paths.append(folder / f"{stem}_{name}.csv")
-            atomic_write_bytes(paths[-1], _csv(df))
+            atomic_write_bytes(paths[-1], csv_bytes(df))
         buffer = io.BytesIO()
         np.savez_compressed(buffer, caption=np.array(self.caption), **{f"array_{k}": np.asarray(v)
                                                                       for k, v in self.arrays.items()})
@@ -92,7 +92,8 @@ class FigureData:
         return cls(data, frames, arrays, caption)
 
 
-def _csv(df: pd.DataFrame) -> bytes:
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The bytes of a table's CSV data file (six significant digits)."""
     return df.to_csv(index=False, float_format="%.6g").encode()
 
 

@@ -40,8 +40,8 @@
 # data keeps the error bounded (Gerstgrasser et al. 2024: the k-th synthetic set moves the pooled fit by a fresh
 # error divided by k, so squared errors sum like 1/k^2, at most pi^2/6 times generation 1's; Dey & Donoho 2024);
 # subsampling the pool to a fixed size lies in between (Kazdan et al. 2024). `madlib.claims.check_figX1` tests, per
-# row, with one-sided t tests over independent replicates (Bonferroni within each claim, family-wise 5%), rules
-# written before the `default` run: (1) replace's WD still rises from generation 50 to 100 (and, at d = 1, the log
+# row, with one-sided t tests over independent replicates (Bonferroni over all the figure's tests, family-wise 5%;
+# the bounds of claim 2 are equivalence tests), rules written before the `default` run: (1) replace's WD still rises from generation 50 to 100 (and, at d = 1, the log
 # variance kept falls); (2) accumulate's WD rises by less than 10% over the second half and stays below twice its
 # generation-1 value (theory: under 1% and about 1.28 times); (3) at generation 100 accumulate-subsample's WD lies
 # above accumulate's and below replace's. The fresh data loop is drawn for reference (its claims: Figs. 10-12).
@@ -53,8 +53,9 @@
 # three quarters of it the GMM's accumulate loop, which refits the mixture on the whole pool (100,000 points at
 # generation 100).
 #
-# **Finding at `default`: 8 of the 9 checks hold; at d = 100 replace's WD has stopped rising because the model has
-# already collapsed.** At d = 1 and on the GMM, replace's WD still grows from generation 50 to 100 (+0.31 +- 0.05 and
+# **Finding at `default`: inconclusive, 7 of the 9 checks supported and 2 undecided; at d = 100 replace's WD has
+# stopped rising because the model has already collapsed.** (On the GMM replace's rise is undecided at the
+# figure-wide level.) At d = 1 and on the GMM, replace's WD still grows from generation 50 to 100 (+0.31 +- 0.05 and
 # +0.32 +- 0.10), and at d = 1 the log variance kept falls to -0.96 +- 0.10 (theory: -1.0). At d = 100 with N = 200
 # each fit scatters the eigenvalues of the covariance (the sample covariance of N points in d = N / 2 dimensions), and
 # the scatter compounds: by generation 10 half the eigenvalues are below 0.1, by generation 100 over 90% are, while

@@ -219,19 +219,41 @@ def test_window_equal_to_generations_is_fine():
 
 
 @pytest.mark.parametrize(
-    "overrides, field",
+    "overrides, message",
     [
-        ({"ddpm": {"lam": 1.5}}, r"ddpm\.lam"),
-        ({"ddpm": {"lam": True}}, r"ddpm\.lam"),
-        ({"ddpm": {"n_ini_values": [40, 0]}}, r"ddpm\.n_ini_values"),
-        ({"ddpm": {"generations": 0}}, r"ddpm\.generations"),
-        ({"lam_values": [True]}, "lam_values"),
-        ({"lam_values": [float("nan")]}, "lam_values"),
+        ({"ddpm": {"lam": 1.5}}, r"ddpm\.lam: must be a number in \[0, 1\]; got 1\.5"),
+        ({"ddpm": {"lam": True}}, r"ddpm\.lam: must be a number in \[0, 1\]; got True"),
+        ({"ddpm": {"n_ini_values": [40, 0]}}, r"ddpm\.n_ini_values: values must be positive integers; got \[0\]"),
+        ({"ddpm": {"generations": 0}}, r"ddpm\.generations: must be a positive integer; got 0"),
+        ({"lam_values": [True]}, r"lam_values: values must be numbers in \[0, 1\]; got \[True\]"),
+        ({"lam_values": [float("nan")]}, r"lam_values: values must be numbers in \[0, 1\]; got \[nan\]"),
     ],
 )
-def test_nested_settings_are_validated_by_dotted_path(overrides, field):
-    with pytest.raises(ValueError, match=rf"^{field}: values must be"):
+def test_nested_settings_are_validated_by_dotted_path(overrides, message):
+    with pytest.raises(ValueError, match=rf"^{message} in {FIG10}$"):
         presets.resolve(FIG10, "smoke", overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    "figure, overrides, message",
+    [
+        (FIG10, {"lam_values": []}, r"lam_values: must be a non-empty list of numbers in \[0, 1\]; got \[\]"),
+        (FIG10, {"n_ini_values": []}, r"n_ini_values: must be a non-empty list of positive integers; got \[\]"),
+        (FIG10, {"ddpm": {"n_ini_values": []}},
+         r"ddpm\.n_ini_values: must be a non-empty list of positive integers; got \[\]"),
+        ("fig31_real_fraction", {"p_values": []}, r"p_values: must be a non-empty list of numbers in \[0, 1\]"),
+        ("fig01_gan_fingerprint", {"generations": []}, r"generations: must be a non-empty list of positive integers"),
+    ],
+)
+def test_an_empty_list_of_settings_is_an_error_naming_it(figure, overrides, message):
+    with pytest.raises(ValueError, match=rf"^{message}"):
+        presets.resolve(figure, "smoke", overrides=overrides)
+
+
+def test_a_single_value_error_does_not_speak_of_values():
+    with pytest.raises(ValueError) as error:
+        presets.resolve(FIG10, "smoke", overrides={"replicates": 0})
+    assert str(error.value) == f"replicates: must be a positive integer; got 0 in {FIG10}"
 
 
 def test_numpy_scalars_pass_the_presets_checks():

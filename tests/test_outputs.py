@@ -79,8 +79,8 @@ def test_claims_record_where_they_came_from(unset_outputs, monkeypatch, tmp_path
 
 def test_not_assessed_says_why(unset_outputs, monkeypatch, tmp_path):
     monkeypatch.setenv("MADLIB_OUT", str(tmp_path))
-    df = pd.DataFrame()
-    monkeypatch.setitem(claims.CHECKS, "figS1_gaussian_collapse", lambda df: [claims.Check("x", True, "e")])
+    df = pd.DataFrame({"metric": ["trace"], "mean": [1.0], "sem": [0.1]})
+    monkeypatch.setitem(claims.CHECKS, "figS1_gaussian_collapse", lambda df: [claims.Check("x", "supported", "e")])
     result = claims.check("figS1_gaussian_collapse", df, presets.output("smoke"))
     assert result["verdict"] == "not assessed"
     text = claims.show(result)
