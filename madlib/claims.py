@@ -114,8 +114,8 @@ def _data_factor(effect: float, se: float, c: float) -> float:
 
 def _more_data(factor: float, outcome: str, unit: str) -> str:
     if not np.isfinite(factor):
-        return f"no amount of data at the observed effect: it is zero or no SE can be formed"
-    return f"about {max(factor, 1.0):.1f}x the {unit} would make it {outcome} at the observed effect ({POWER:.0%} power)"
+        return "no amount of data at the observed effect: it is zero or no SE can be formed"
+    return f"about {max(factor, 1.0):.1f}x the {unit} -> {outcome} ({POWER:.0%} power at the observed effect)"
 
 
 def _rule_text(kind: str, tests: int, dof: float) -> str:
@@ -124,7 +124,7 @@ def _rule_text(kind: str, tests: int, dof: float) -> str:
     return f"{kind} ({level}{on})"
 
 
-UNIT = "replicates (or evaluation samples) behind each value"
+UNIT = "replicates (or evaluation samples) per value"
 
 
 def difference(name: str, estimate: float, se: float, evidence: str, tests: int, dof: float = np.inf,
@@ -251,9 +251,20 @@ def all_of(name: str, parts: list[Check]) -> Check:
     outcomes = {p.outcome for p in parts}
     outcome = CONTRADICTED if CONTRADICTED in outcomes else SUPPORTED if outcomes == {SUPPORTED} else UNDECIDED
     evidence = "; ".join(f"[{p.outcome}] {p.evidence}" for p in parts)
-    decide = "; ".join(p.decide for p in parts if p.outcome == UNDECIDED and p.decide)
+    decide = _decisive([p.decide for p in parts if p.outcome == UNDECIDED and p.decide])
     rules = "; ".join(dict.fromkeys(p.rule for p in parts if p.rule))
     return Check(name, outcome, evidence, rules, decide if outcome == UNDECIDED else "")
+
+
+def _decisive(decides: list[str], every: bool = True) -> str:
+    """What would decide a check made of parts: when every part must be supported, the undecided part that needs the
+    most data; when any one suffices (every=False), the one that needs the least."""
+    if not decides:
+        return ""
+    factor = lambda text: float(m.group(1)) if (m := re.search(r"about ([\d.]+)x", text)) else np.inf  # noqa: E731
+    ranked = sorted(dict.fromkeys(decides), key=factor, reverse=every)
+    which = "most" if every else "least"
+    return ranked[0] + (f" (the {which} demanding of {len(ranked)} undecided parts)" if len(ranked) > 1 else "")
 
 
 def verdict(checks: list[Check]) -> str:
@@ -954,7 +965,7 @@ def _some(name: str, parts: list[Check]) -> Check:
     outcomes = [p.outcome for p in parts]
     outcome = (SUPPORTED if SUPPORTED in outcomes else CONTRADICTED if set(outcomes) == {CONTRADICTED}
                else UNDECIDED)
-    decide = "; ".join(p.decide for p in parts if p.decide) if outcome == UNDECIDED else ""
+    decide = _decisive([p.decide for p in parts if p.decide], every=False) if outcome == UNDECIDED else ""
     return Check(name, outcome, "; ".join(f"[{p.outcome}] {p.evidence}" for p in parts), parts[0].rule, decide)
 
 
@@ -1380,7 +1391,20 @@ def entry(stem: str, checks: list[Check], digest: str, provenance: dict, preset:
         result["reason"] = NOT_ASSESSED
     elif result["verdict"] == INCONCLUSIVE:
         result["reason"] = "undecided: " + "; ".join(c.name for c in checks if c.outcome == UNDECIDED)
+        result["paper_scale"] = presets.paper_scale(stem)
     return result
+
+
+SIZE_NAMES = {"replicates": "replicates", "n_eval": "evaluation samples", "generations": "generations"}
+
+
+def scale_text(result: dict) -> str:
+    """What the `paper` preset brings to an inconclusive figure, against its undecided checks' "about N x" (or "")."""
+    scale = result.get("paper_scale") or {}
+    if not scale:
+        return ""
+    return "the paper preset runs " + ", ".join(f"{v:.3g}x the {SIZE_NAMES[k]}" for k, v in scale.items()) + \
+        " of default"
 
 
 def rejudge(folder: str | Path) -> dict:
@@ -1457,6 +1481,8 @@ def show(result: dict) -> str:
     lines = [f"Fig. {result['figure']}: {result['verdict'].upper()} — {claim}"]
     if result.get("reason"):
         lines.append(f"  ({result['reason']})")
+    if scale_text(result):
+        lines.append(f"  ({scale_text(result)})")
     if result.get("overrides") or result.get("seed") not in (None, presets.PRESET_SEED):
         lines.append(f"  run with preset {result['preset']}, seed {result.get('seed')}, overrides "
                      f"{result.get('overrides') or 'none'}")

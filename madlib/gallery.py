@@ -54,6 +54,8 @@ def _verdict_cell(result: dict | None) -> str:
     if not result:
         return "not run"
     parts = [f"**{result['verdict']}** ({result['preset']})"]
+    if claims.scale_text(result):
+        parts.append(claims.scale_text(result))
     for c in result["checks"]:
         parts.append(f"{MARKS[c['outcome']]} {c['outcome']}: {c['name']}: {c['evidence']}")
         if c.get("decide"):
@@ -89,6 +91,8 @@ def _short_verdict(result: dict) -> str:
     elif result["verdict"] == claims.INCONCLUSIVE:
         text += "\nundecided: " + "; ".join(f"{c['name']} ({c['decide']})" if c.get("decide") else c["name"]
                                               for c in checks if c["outcome"] == claims.UNDECIDED)
+        if claims.scale_text(result):
+            text += f"\n({claims.scale_text(result)})"
     return text
 
 

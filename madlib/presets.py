@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 PRESETS = ("smoke", "default", "paper")
 # The master seed of every figure at every preset, written only here: every chain's seed is derived from it
 # (madlib.chains.chain_seed). A notebook's `seed` parameter or `madlib run --seed` replaces it for one run; output()
@@ -427,6 +429,24 @@ FIGURES = {f.stem: f for f in FIGURES_LIST}
 def default_preset() -> str:
     """$MADLIB_PRESET when set (nbval runs the smoke preset this way), else 'default'."""
     return os.environ.get("MADLIB_PRESET", "default")
+
+
+SIZE_KEYS = ("replicates", "n_eval", "generations")  # what a power calculation's "more data" can mean
+
+
+def paper_scale(figure: str) -> dict[str, float]:
+    """How many times the `default` sizes the `paper` preset runs, per kind of size (SIZE_KEYS, wherever they sit in
+    the figure's nested settings; the smallest ratio where a kind appears more than once), so that a reader can set
+    an undecided check's "about N x the data" against what the paper preset would bring."""
+    def sizes(settings: Any, found: dict[str, list]) -> dict[str, list]:
+        for key, value in settings.items() if isinstance(settings, dict) else ():
+            if key in SIZE_KEYS:
+                found.setdefault(key, []).append(max(np.atleast_1d(value)))
+            sizes(value, found)
+        return found
+
+    default, paper = sizes(resolve(figure, "default"), {}), sizes(resolve(figure, "paper"), {})
+    return {key: float(min(b / a for a, b in zip(default[key], paper[key]))) for key in SIZE_KEYS if key in default}
 
 
 def resolve(figure: str, preset: str | None = None, seed: int | None = None, overrides: Any = None,
