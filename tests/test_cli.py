@@ -259,3 +259,22 @@ def test_ctrl_c_during_figures_ends_the_kernels_and_is_one_line(tmp_path):
     assert err == ("madlib figures: interrupted after 0 of 2 notebooks; rerunning the same command runs the notebooks "
                    "again, reading the chains they stored\n"), err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("content, says", [
+    ('{"fig04_ddpm_fully_synthetic": {"verdi', "is not a readable claims table"),
+    ('{"fig04_ddpm_fully_synthetic": {"verdict": "does not hold", "checks": []}}', "another madlib version"),
+])
+def test_a_damaged_or_foreign_claims_file_is_one_line(content, says, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MADLIB_OUT", str(tmp_path))
+    (tmp_path / "claims.json").write_text(content)
+    assert cli.main(["claims"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"madlib claims: {tmp_path / 'claims.json'}") and says in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_claims_file_says_how_to_make_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MADLIB_OUT", str(tmp_path))
+    assert cli.main(["claims"]) == 1
+    assert "run `madlib figures --preset default`" in capsys.readouterr().out
