@@ -8,6 +8,8 @@ import torch
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
+from madlib.models.gaussian import GaussianModel
+
 
 @contextlib.contextmanager
 def quiet_one_thread_store(folder):
@@ -31,3 +33,17 @@ def write_folder(root, count: int = 20, size: int = 12) -> None:
         folder = root / f"class_{index % 2}"
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)).save(folder / f"{index}.png")
+
+
+@pytest.fixture
+def gaussian_fits(monkeypatch):
+    """Counts GaussianModel's fits in place (a subclass is another class, whose code is part of its run key, so it
+    could not resume a run that a child process started with GaussianModel): the list's length is the count."""
+    fits, fit = [], GaussianModel.fit
+
+    def counting_fit(self, data, rng=None):
+        fits.append(1)
+        return fit(self, data, rng)
+
+    monkeypatch.setattr(GaussianModel, "fit", counting_fit)
+    return fits

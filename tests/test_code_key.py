@@ -17,6 +17,7 @@ import pytest
 
 from madlib import chains, codehash, loops, runs
 from madlib.models.gaussian import GaussianModel
+from support import gaussian_fits  # noqa: F401 (a fixture)
 
 SPEC = loops.LoopSpec("fresh_data", 3, n_ini=20, n_r=10, n_s=20, seed=2)
 NEVER_HASHED = ("madlib.plotting", "madlib.claims", "madlib.gallery", "madlib.cli", "madlib.presets", "madlib.tidy",
@@ -32,19 +33,6 @@ def package(tmp_path, monkeypatch):
     codehash.clear_cache()
     yield copy
     codehash.clear_cache()
-
-
-@pytest.fixture
-def gaussian_fits(monkeypatch):
-    """GaussianModel's fits, counted in place (the list's length)."""
-    fits, fit = [], GaussianModel.fit
-
-    def counting_fit(self, data, rng=None):
-        fits.append(1)
-        return fit(self, data, rng)
-
-    monkeypatch.setattr(GaussianModel, "fit", counting_fit)
-    return fits
 
 
 def edit_function(path, qualname):

@@ -12,6 +12,7 @@ import pytest
 
 from madlib import loops, runs
 from madlib.models.gaussian import GaussianModel
+from support import gaussian_fits  # noqa: F401 (a fixture)
 
 SPECS = {
     "fresh_memory": loops.LoopSpec("fresh_data", 12, n_ini=30, n_r=20, n_s=40, lam=0.9, memory=2, seed=3),
@@ -25,20 +26,6 @@ class CountingModel(GaussianModel):
     def fit(self, data, rng=None):
         CountingModel.fits += 1
         return super().fit(data, rng)
-
-
-@pytest.fixture
-def gaussian_fits(monkeypatch):
-    """Counts GaussianModel's fits in place (a subclass is another class, whose code is part of its run key, so it
-    could not resume a run that a child process started with GaussianModel): the list's length is the count."""
-    fits, fit = [], GaussianModel.fit
-
-    def counting_fit(self, data, rng=None):
-        fits.append(1)
-        return fit(self, data, rng)
-
-    monkeypatch.setattr(GaussianModel, "fit", counting_fit)
-    return fits
 
 
 def wd(history):
