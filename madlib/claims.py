@@ -257,14 +257,22 @@ def all_of(name: str, parts: list[Check]) -> Check:
 
 
 def _decisive(decides: list[str], every: bool = True) -> str:
-    """What would decide a check made of parts: when every part must be supported, the undecided part that needs the
-    most data; when any one suffices (every=False), the one that needs the least."""
+    """What would decide a check made of parts, for each kind of data asked for (replicates, generations, ...):
+    when every part must be supported, the undecided part that needs the most of it; when any one suffices
+    (every=False), the one that needs the least."""
     if not decides:
         return ""
     factor = lambda text: float(m.group(1)) if (m := re.search(r"about ([\d.]+)x", text)) else np.inf  # noqa: E731
-    ranked = sorted(dict.fromkeys(decides), key=factor, reverse=every)
-    which = "most" if every else "least"
-    return ranked[0] + (f" (the {which} demanding of {len(ranked)} undecided parts)" if len(ranked) > 1 else "")
+    kind = lambda text: m.group(1) if (m := re.search(r"x the ([a-z ()]+)", text)) else text  # noqa: E731
+    decides = [re.sub(r" \(the most demanding of \d+ undecided parts\)$", "", text) for text in decides]
+    groups: dict[str, list[str]] = {}
+    for text in dict.fromkeys(decides):
+        groups.setdefault(kind(text), []).append(text)
+    picked = [sorted(texts, key=factor, reverse=every)[0] for texts in groups.values()]
+    if not every:
+        return "; or ".join(picked)
+    count = len(dict.fromkeys(decides))
+    return "; and ".join(picked) + (f" (the most demanding of {count} undecided parts)" if count > 1 else "")
 
 
 def verdict(checks: list[Check]) -> str:

@@ -151,3 +151,15 @@ def test_all_of_and_the_verdict():
     assert claims.verdict([]) == claims.NO_CLAIM
     with pytest.raises(ValueError, match="outcome must be one of"):
         claims.Check("x", "holds", "e")
+
+
+def test_a_check_of_several_parts_says_what_decides_all_of_them():
+    parts = [claims.difference("a", 1.0, 1.0, "e", 1), claims.difference("b", 1.4, 1.0, "e", 1),
+             claims.trend("c", chain([1.0, 3.0, 1.5, 3.5, 2.0, 3.0]), +1, 1)]
+    factors = [float(re.search(r"about ([\d.]+)x", p.decide).group(1)) for p in parts[:2]]
+    combined = claims.all_of("all", parts)
+    assert combined.outcome == UNDECIDED
+    assert f"about {max(factors):.1f}x the replicates" in combined.decide  # every part must be shown: the largest
+    assert "x the generations" in combined.decide and "the most demanding of 3 undecided parts" in combined.decide
+    nested = claims.all_of("outer", [combined, claims.difference("d", 0.5, 1.0, "e", 1)])
+    assert nested.decide.count("the most demanding") == 1
