@@ -22,6 +22,7 @@ The engine never looks inside the data or the model: a model plugs in through th
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
@@ -59,9 +60,12 @@ class LoopModel(Protocol):
         replacement (independently per replicate for a batched model). A model that keeps only summaries of its
         data, not the samples, cannot subsample: it leaves this method out or raises a ValueError saying why."""
 
-    def evaluate(self, fitted: Any, lam: float, rng: np.random.Generator) -> Metrics:
+    def evaluate(self, fitted: Any, lam: float, rng: np.random.Generator, training: Any = None) -> Metrics:
         """Distances of the fitted model to P_r (and anything else worth plotting). lam is the run's sampling bias,
-        for models that score samples drawn as the loop draws them; others may ignore it."""
+        for models that score samples drawn as the loop draws them; others may ignore it. ``training`` (optional:
+        the engine passes it only to an evaluate that has this keyword) is the data the model was just fitted on,
+        for scores relative to its own training set such as the dispersion kept
+        (:mod:`madlib.metrics.dispersion`)."""
 
     def save(self, obj: Any, path: str) -> None:
         """Write a fitted model or a data set of this model to path (used to resume a run)."""
@@ -284,7 +288,15 @@ def step(spec: LoopSpec, model: LoopModel, state: LoopState) -> Metrics:
     fitted = model.fit(data, generation_rng(spec.seed, generation, FIT))
     state.models = (state.models + [fitted])[-spec.memory :]
     state.generation = generation
-    return model.evaluate(fitted, spec.lam, generation_rng(spec.seed, generation, EVALUATE))
+    return evaluate(model, fitted, spec.lam, generation_rng(spec.seed, generation, EVALUATE), data)
+
+
+def evaluate(model: LoopModel, fitted: Any, lam: float, rng: np.random.Generator, training: Any) -> Metrics:
+    """model.evaluate, given the training set when its evaluate takes a ``training`` keyword (every built-in model
+    does); a model written before that keyword existed is called without it."""
+    if "training" in inspect.signature(model.evaluate).parameters:
+        return model.evaluate(fitted, lam, rng, training=training)
+    return model.evaluate(fitted, lam, rng)
 
 
 def run(

@@ -427,6 +427,9 @@ def test_a_small_evaluation_either_works_or_is_refused_up_front(fitted):
     assert np.isfinite(model.evaluate(fitted, 1.0, np.random.default_rng(0))["fid"]).all()
 
 
+DISPERSIONS = ("dispersion_train", "dispersion_real", "pixel_dispersion_train", "pixel_dispersion_real")
+
+
 def metric_arrays(history):
     return [{k: np.asarray(v) for k, v in h.items()} for h in history]
 
@@ -449,6 +452,8 @@ def test_fully_synthetic_loop_through_the_store(monkeypatch):
             assert 0.0 <= metrics[name][0] <= 1.0, name
         assert metrics["density"][0] >= 0 and -1.0 <= metrics["class_separation"][0] <= 1.0
         assert math.isfinite(metrics["train_loss"][0]) and metrics["train_loss"][0] > 0
+        for name in DISPERSIONS:  # within-class, against the digits this generation trained on and the real ones
+            assert 0 < metrics[name][0] < 5 and metrics[f"{name}_se"][0] > 0, name
         assert metrics["features"].shape == (TINY["feature_keep"], 84)
         assert metrics["feature_labels"].shape == (TINY["feature_keep"],)
         assert set(np.unique(metrics["feature_labels"])) <= set(range(10))

@@ -13,6 +13,7 @@ from scipy import stats
 
 from madlib import chains, claims, data, flow_studies, loops, plotting, presets, runs, tidy
 from madlib.models import flow
+from madlib.metrics import dispersion
 
 TINY = dict(steps=2, hidden=16, epochs=2, batch_size=128, n_eval=400, n_ot=100, n_keep=50, device="cpu")
 
@@ -122,6 +123,11 @@ def test_fit_sample_evaluate_shapes():
         model.sample(fitted, 5, 0.0, rng)
     metrics = model.evaluate(fitted, 1.0, rng)
     assert metrics["samples"].shape == (TINY["n_keep"], 2)
+    assert math.isnan(metrics["dispersion_train"][0]) and metrics["dispersion_real"][0] > 0  # no training set
+    training = data.rosenbrock_sample(300, rng)
+    kept = model.evaluate(fitted, 1.0, np.random.default_rng(1), training=training)
+    samples = model.sample(fitted, TINY["n_eval"], 1.0, np.random.default_rng(1))
+    assert kept["dispersion_train"][0] == pytest.approx(dispersion.spread(samples) / dispersion.spread(training))
     for name in flow_studies.SCORES:
         assert metrics[name].shape == (1,) and metrics[f"{name}_se"].shape == (1,)
 

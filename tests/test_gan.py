@@ -191,6 +191,8 @@ def test_two_generation_fully_synthetic_loop_through_the_store(architecture, tmp
         assert np.isfinite(metrics["fid"]).all() and 0 <= metrics["precision"][0] <= 1
         assert metrics["grid"].shape == (4, 28, 28) and np.abs(metrics["grid"]).max() <= 1
         assert metrics["spectrum"].shape == model.real_spectrum()[1].shape
+        for name in ("dispersion_train", "dispersion_real", "pixel_dispersion_train", "pixel_dispersion_real"):
+            assert 0 < metrics[name][0] < 5 and metrics[f"{name}_se"][0] > 0, name
     again = runs.run_or_load(chain.spec, chain.build(), store=tmp_path)
     np.testing.assert_array_equal(again[1]["fid"], history[1]["fid"])
 

@@ -28,6 +28,10 @@ generations and chains of one process share it.
 Every score has a ``<name>_se`` (:mod:`madlib.metrics.bootstrap`): binomial for the rates (precision and
 lenet_agreement over the synthetic images, recall and coverage over the real ones), bootstrap over the synthetic
 images for fid, class_separation and class_spread, NaN for density (it has no simple one).
+
+:func:`dispersion_scores` measures the dispersion kept (:mod:`madlib.metrics.dispersion`) by the synthetic images,
+in the features and in pixels, against the images the model was trained on and against the held-out real ones:
+within-class when the samples carry labels (a conditional model), total otherwise.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import torch
 from torch import nn
 
 from madlib import data, runs
+from madlib.metrics import dispersion
 from madlib.metrics import features as lenet_features
 from madlib.metrics.bootstrap import binomial_se, bootstrap
 from madlib.metrics.frechet import frechet_distance_to_fit, gaussian_fit
@@ -197,6 +202,28 @@ def score(reference: ReferenceSet, images, rng: np.random.Generator, labels=None
     for name, statistic in statistics.items():
         values[name], values[f"{name}_se"] = bootstrap(statistic, rng, *arrays)
     return ImageScores({name: float(value) for name, value in values.items()}, fake)
+
+
+def dispersion_scores(reference: ReferenceSet, images, features: np.ndarray, training_images=None, labels=None,
+                      training_labels=None) -> dict[str, float]:
+    """``dispersion_train``/``dispersion_real`` in the reference's features and ``pixel_dispersion_train``/
+    ``pixel_dispersion_real`` in pixels, each with its ``_se``, of synthetic ``images`` (whose features are
+    ``features``) against ``training_images`` (NaN when None) and the reference's held-out images. With ``labels``
+    (and ``training_labels`` with the training images) the spreads are within-class; the real side then needs a
+    reference with labels."""
+    images = torch.as_tensor(images)
+    within = labels is not None
+    if within and reference.labels is None:
+        raise ValueError("labels: within-class dispersion needs a reference set with labels (a digit data set)")
+    if within and training_images is not None and training_labels is None:
+        raise ValueError("training_labels: within-class dispersion needs the training images' labels")
+    labelled = {"sample_labels": labels, "training_labels": training_labels,
+                "real_labels": reference.labels if within else None}
+    training_features = None if training_images is None else reference.embed(torch.as_tensor(training_images))
+    return {**dispersion.kept_scores(features, training_features, reference.features, **labelled),
+            **dispersion.kept_scores(images.numpy(), None if training_images is None else
+                                     torch.as_tensor(training_images).numpy(), reference.images.numpy(),
+                                     prefix="pixel_", **labelled)}
 
 
 def class_separation(features: np.ndarray, labels: np.ndarray) -> float:

@@ -473,16 +473,24 @@ class DDPMModel:
         """LeNet and the held-out digits' features and labels (:func:`madlib.metrics.image_scores.reference_set`)."""
         return image_scores.reference_set(self.dataset, lenet_epochs=self.lenet_epochs, device=self.device)
 
-    def evaluate(self, fitted: FittedDDPM, lam: float, rng: np.random.Generator) -> loops.Metrics:
+    def evaluate(self, fitted: FittedDDPM, lam: float, rng: np.random.Generator,
+                 training: Digits | None = None) -> loops.Metrics:
         """Scores of ``n_eval`` digits sampled with the run's bias lam against the held-out real digits.
 
         Scalars (:func:`madlib.metrics.image_scores.score`, each with its ``<name>_se``): fid, precision, recall,
-        density, coverage (k-NN with ``k``), lenet_agreement, class_separation and class_spread; and train_loss.
+        density, coverage (k-NN with ``k``), lenet_agreement, class_separation and class_spread; the within-class
+        dispersion kept in LeNet features and in pixels against ``training`` (the digits the model was fitted on;
+        NaN without them) and against the held-out digits (:func:`madlib.metrics.image_scores.dispersion_scores`:
+        dispersion_train, dispersion_real, pixel_dispersion_train, pixel_dispersion_real); and train_loss.
         Arrays: ``features``/``feature_labels`` (the first ``feature_keep`` samples' LeNet features and classes, for
         t-SNE) and ``grid`` (``grid_per_class`` samples of each class, for sample figures).
         """
         synthetic = self.sample(fitted, self.n_eval, lam, rng)
         scores = image_scores.score(self.reference(), synthetic.images, rng, labels=synthetic.labels, k=self.k)
+        scores.values.update(image_scores.dispersion_scores(
+            self.reference(), synthetic.images, scores.features, labels=synthetic.labels,
+            training_images=None if training is None else training.images,
+            training_labels=None if training is None else training.labels))
         metrics = scores.metrics()
         metrics["train_loss"], metrics["train_loss_se"] = np.array([fitted.final_loss]), np.array([math.nan])
         keep = min(self.feature_keep, len(synthetic))

@@ -37,7 +37,7 @@ from torch import nn
 
 from madlib import data, loops, runs
 from madlib import progress as report
-from madlib.metrics import bootstrap
+from madlib.metrics import bootstrap, dispersion
 from madlib.metrics.precision_recall import default_device
 
 DIM = 2
@@ -45,6 +45,7 @@ TAIL_MASS = 0.01  # the tail measures count samples in regions that hold 1% of P
 X1_TAIL = float(norm.ppf(1.0 - TAIL_MASS / 2))  # 99th percentile of |x1| under P_r (x1 ~ N(0, 1)): 2.5758
 R2_TAIL = float(-2.0 * math.log(TAIL_MASS))  # P_r(R² > r) = exp(-r / 2): the 1% lowest-density region
 QUANTILES = (0.005, 0.995)
+REAL_TOTAL_VARIANCE = 1.0 + 2.0 + data.ROSENBROCK_X2_VARIANCE  # Var x1 + Var x1² + Var(x2 | x1) under P_r: 3.5
 
 
 # ------------------------------------------------------------------------------------------------ layers
@@ -281,7 +282,7 @@ class FlowModel:
         return fitted.network.log_prob(x).double().cpu().numpy()
 
     # -- evaluation
-    def evaluate(self, fitted: FittedFlow, lam: float, rng: np.random.Generator) -> loops.Metrics:
+    def evaluate(self, fitted: FittedFlow, lam: float, rng: np.random.Generator, training=None) -> loops.Metrics:
         """Scores of ``n_eval`` points sampled with the run's bias, against P_r.
 
         Tails (P_r's value is 0.01 for both; binomial SE): ``tail_r2``, the fraction in P_r's 1% lowest-density
@@ -290,7 +291,10 @@ class FlowModel:
         ``std_x1``/``std_x2``. Distance: ``w1``, exact OT (POT, Euclidean cost) between ``n_ot`` synthetic points
         and as many fresh real ones; ``kl_real``, KL(P_r || flow) = held-out real NLL under the flow minus P_r's
         entropy (SE from the NLL's spread; it scores the fitted density, not the biased sampler). ``train_nll``.
-        Every score has a ``<name>_se``. ``samples``: the first ``n_keep`` synthetic points, for density panels.
+        Dispersion kept (:mod:`madlib.metrics.dispersion`): the synthetic points' covariance trace over that of
+        ``training`` (the data the flow was fitted on; NaN without it), ``dispersion_train``, and over P_r's exact
+        3.5, ``dispersion_real``. Every score has a ``<name>_se``. ``samples``: the first ``n_keep`` synthetic
+        points, for density panels.
         """
         synthetic = self.sample(fitted, self.n_eval, lam, rng)
         real = self.draw_real(self.n_eval, rng)
@@ -301,6 +305,7 @@ class FlowModel:
         scores["kl_real_se"] = float(nll.std(ddof=1) / math.sqrt(len(nll)))
         scores["w1"], scores["w1_se"] = wasserstein1(synthetic[: self.n_ot], real[: self.n_ot]), math.nan
         scores["train_nll"], scores["train_nll_se"] = fitted.train_nll, math.nan
+        scores.update(dispersion_scores(synthetic, training))
         metrics = {name: np.array([value], dtype=np.float64) for name, value in scores.items()}
         metrics["samples"] = synthetic[: self.n_keep]
         return metrics
@@ -350,6 +355,18 @@ def spread_scores(points: np.ndarray, rng: np.random.Generator) -> dict[str, flo
     draws = [_spread(points[rng.integers(len(points), size=len(points))]) for _ in range(bootstrap.REPLICATES)]
     for name in list(scores):
         scores[f"{name}_se"] = float(np.std([d[name] for d in draws], ddof=1))
+    return scores
+
+
+def dispersion_scores(synthetic: np.ndarray, training: np.ndarray | None) -> dict[str, float]:
+    """dispersion_train (NaN without a training set) and dispersion_real (against P_r's exact covariance trace),
+    each with its SE."""
+    spread, spread_se = dispersion.spread_with_se(synthetic)
+    scores = dict.fromkeys(("dispersion_train", "dispersion_train_se"), math.nan)
+    if training is not None:
+        scores["dispersion_train"], scores["dispersion_train_se"] = dispersion.kept(synthetic, training)
+    scores["dispersion_real"] = spread / REAL_TOTAL_VARIANCE
+    scores["dispersion_real_se"] = spread_se / REAL_TOTAL_VARIANCE
     return scores
 
 

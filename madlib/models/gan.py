@@ -464,21 +464,28 @@ class GANModel:
         """(radii, radially averaged power) of the held-out real images, to plot beside evaluate's ``spectrum``."""
         return spectrum.radial_average(self.real_power())
 
-    def evaluate(self, fitted: FittedGAN, lam: float, rng: np.random.Generator) -> loops.Metrics:
+    def evaluate(self, fitted: FittedGAN, lam: float, rng: np.random.Generator,
+                 training: Images | None = None) -> loops.Metrics:
         """Scores of ``n_eval`` images sampled with the run's bias lam against the held-out real images.
 
         Scalars: fid, precision, recall, density, coverage (k-NN with ``k``, from
-        :func:`madlib.metrics.image_scores.score`), spectral_distance and high_freq_ratio (cutoff 0.5 Nyquist), g_loss
-        and d_loss (training losses over the last steps). Each has a ``<name>_se``: binomial for precision / recall /
-        coverage, bootstrap over the synthetic images for fid and the spectral scores, NaN for density and the
-        losses. Arrays: ``grid`` (the first ``grid_count`` samples, (grid_count, s, s) for grey images,
+        :func:`madlib.metrics.image_scores.score`), the total dispersion kept in the reference's features and in
+        pixels against ``training`` (the images the model was fitted on; NaN without them) and against the held-out
+        images (dispersion_train, dispersion_real, pixel_dispersion_train, pixel_dispersion_real, from
+        :func:`madlib.metrics.image_scores.dispersion_scores`), spectral_distance and high_freq_ratio (cutoff 0.5
+        Nyquist), g_loss and d_loss (training losses over the last steps). Each has a ``<name>_se``: binomial for
+        precision / recall / coverage, bootstrap over the synthetic images for fid and the spectral scores, the
+        delta method for the dispersions, NaN for density and the losses. Arrays: ``grid`` (the first ``grid_count`` samples, (grid_count, s, s) for grey images,
         (grid_count, c, s, s) otherwise) and ``spectrum`` (the samples' radial power spectrum; :meth:`real_spectrum`
         gives the real one).
         """
         synthetic = self.sample(fitted, self.n_eval, lam, rng).images
-        scores = image_scores.score(self.reference(), synthetic, rng, k=self.k).values
+        scored = image_scores.score(self.reference(), synthetic, rng, k=self.k)
+        scores = scored.values
         power = spectrum.power_maps(synthetic)
         scores.update(self.spectral_scores(power, rng))
+        scores.update(image_scores.dispersion_scores(self.reference(), synthetic, scored.features,
+                                                     None if training is None else training.images))
         scores.update(g_loss=fitted.g_loss, g_loss_se=math.nan, d_loss=fitted.d_loss, d_loss_se=math.nan)
         metrics = {name: np.array([float(value)]) for name, value in scores.items()}
         grid = synthetic[: self.grid_count].numpy().astype(np.float64)

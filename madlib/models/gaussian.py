@@ -148,18 +148,31 @@ class GaussianModel:
             raise ValueError(f"n: fitting a covariance needs at least 2 samples; got {n}")
         return fit_from_moments(mu, scatter / (n - 1))
 
-    def evaluate(self, fitted: GaussianFit, lam: float = 1.0,
-                 rng: np.random.Generator | None = None) -> loops.Metrics:
+    def evaluate(self, fitted: GaussianFit, lam: float = 1.0, rng: np.random.Generator | None = None,
+                 training=None) -> loops.Metrics:
         """WD (unsquared W2) to P_r, trace of the covariance (and its log), the mean's distance from 0 and its first
-        coordinate, all of the fit itself (lam and rng are not used)."""
+        coordinate, all of the fit itself; and the dispersion kept (:mod:`madlib.metrics.dispersion`) by the
+        loop's sampler N(mu, lam Sigma), exactly: lam tr(Sigma) over the training set's unbiased covariance trace
+        (``dispersion_train``, NaN without ``training``) and over tr(I_d) = d (``dispersion_real``). rng is not
+        used."""
         trace = np.trace(fitted.sigma, axis1=1, axis2=2)
+        kept = lam * trace
+        unknown = np.full(self.replicates, np.nan)
         return {
             "wd": w2_to_standard_normal_from_eigh(fitted.mu, fitted.eigvals),
             "trace": trace,
             "log_trace": np.log(np.maximum(trace, np.finfo(float).tiny)),
             "mean_norm": np.linalg.norm(fitted.mu, axis=1),
             "mean_1": fitted.mu[:, 0],
+            "dispersion_train": unknown if training is None else _ratio(kept, self.spread(training)),
+            "dispersion_real": kept / self.d,
         }
+
+    def spread(self, data) -> np.ndarray:
+        """Each replicate's unbiased covariance trace of a data set (samples or their statistics)."""
+        if self.method == "direct":
+            return data.var(axis=1, ddof=1).sum(axis=1)
+        return np.trace(data.scatter, axis1=1, axis2=2) / (data.n - 1)
 
     # persistence --------------------------------------------------------------------------------------------------
     def save(self, obj, path: str) -> None:
@@ -183,9 +196,15 @@ class GaussianModel:
             return GaussianStats(int(z["n"]), z["mean"], z["scatter"])
 
 
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is 0 (a training set without spread, e.g. drawn at lam = 0)."""
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.where(denominator > 0, numerator / safe, np.nan)
+
+
 # The metrics GaussianModel.evaluate returns (tests check that they agree), so simulate_loop can check its `metric`
 # before it runs a loop.
-METRICS = ("wd", "trace", "log_trace", "mean_norm", "mean_1")
+METRICS = ("wd", "trace", "log_trace", "mean_norm", "mean_1", "dispersion_train", "dispersion_real")
 
 
 def simulate_loop(

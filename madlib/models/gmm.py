@@ -21,12 +21,16 @@ Metrics of a fitted mixture (``evaluate``), each a float array:
   some mode, with its binomial SE.
 * ``weights`` (K,), ``means`` (2K,), ``covariances`` (4K,): the fitted parameters, flattened, so that densities of
   any generation can be drawn from the run store's metrics alone.
+* ``dispersion_train`` and ``dispersion_real`` (:mod:`madlib.metrics.dispersion`): the total variance of the loop's
+  sampler (every Sigma_k scaled by the run's lam), exact from the parameters, over the training set's unbiased
+  covariance trace (SE from the training set) and over the real 16 + 2 s^2 (exact, SE 0).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -34,6 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from madlib import data, loops
+from madlib.metrics import dispersion
 from madlib.metrics.bootstrap import binomial_se
 from madlib.runs import atomic_write_bytes
 
@@ -73,6 +78,11 @@ def mixture_covariance(fit: GMMFit) -> np.ndarray:
     mean = w @ fit.means
     second = np.einsum("k,kij->ij", w, fit.covariances + fit.means[:, :, None] * fit.means[:, None, :])
     return second - np.outer(mean, mean)
+
+
+def real_total_variance(mode_means: np.ndarray = data.GRID_MODE_MEANS, std: float = data.GRID_MODE_STD) -> float:
+    """Trace of the covariance of the real grid (equal-weight modes of covariance std^2 I): 16 + 2 s^2."""
+    return float(np.var(mode_means, axis=0).sum() + mode_means.shape[1] * std**2)
 
 
 def modal_variances(fit: GMMFit, mode_means: np.ndarray = data.GRID_MODE_MEANS) -> np.ndarray:
@@ -158,8 +168,9 @@ class GMMModel:
         noise = np.einsum("nij,nj->ni", roots, rng.standard_normal((int(n), 2)))
         return fitted.means[which] + np.sqrt(lam) * noise
 
-    def evaluate(self, fitted: GMMFit, lam: float, rng: np.random.Generator) -> loops.Metrics:
-        """The metrics of the module docstring for one fitted mixture (scored on unbiased samples: lam is not used)."""
+    def evaluate(self, fitted: GMMFit, lam: float, rng: np.random.Generator, training=None) -> loops.Metrics:
+        """The metrics of the module docstring for one fitted mixture (scored on unbiased samples; lam and
+        ``training``, the data it was fitted on, serve only the dispersion kept)."""
         from madlib.metrics.precision_recall import prdc
 
         fake = self.sample(fitted, self.n_eval, 1.0, rng)
@@ -177,8 +188,21 @@ class GMMModel:
             "weights": fitted.weights,
             "means": fitted.means.ravel(),
             "covariances": fitted.covariances.ravel(),
+            **self.dispersion_scores(fitted, lam, training),
         }
         return {key: np.atleast_1d(np.asarray(value, dtype=float)) for key, value in metrics.items()}
+
+    def dispersion_scores(self, fitted: GMMFit, lam: float, training) -> dict[str, float]:
+        """dispersion_train and dispersion_real of the sampler with bias lam (module docstring), with SEs."""
+        scaled = GMMFit(fitted.weights, fitted.means, loops.check_lam(lam) * fitted.covariances)
+        kept = float(np.trace(mixture_covariance(scaled)))
+        scores = {"dispersion_train": math.nan, "dispersion_train_se": math.nan,
+                  "dispersion_real": kept / real_total_variance(), "dispersion_real_se": 0.0}
+        if training is not None:
+            spread, spread_se = dispersion.spread_with_se(training)
+            scores["dispersion_train"] = kept / spread
+            scores["dispersion_train_se"] = dispersion.ratio_se(kept, 0.0, spread, spread_se)
+        return scores
 
     # persistence --------------------------------------------------------------------------------------------------
     def save(self, obj, path: str) -> None:
