@@ -1,4 +1,6 @@
-"""Loops the paper left out, beside its own (Fig. X1, ours): "replace", "accumulate", "accumulate-subsample" and the
+"""Figures beyond the paper (ours): Fig. X1, loops the paper left out; Fig. X2, each model's own sampling bias.
+
+Fig. X1: "replace", "accumulate", "accumulate-subsample" and the
 paper's fresh data loop, on the Gaussian (d = 1 and d = 100) and on the 2-D GMM of Figs. 14 and 15.
 
 Every loop trains generation 1 on N real samples and samples N synthetic ones per generation (lam = 1):
@@ -22,10 +24,21 @@ is its own chain.
 
 Summary rows ``<metric>_late_rise`` (for wd and mean_error): per replicate, the value at the last generation T
 minus the value at H = T // 2 (columns ``from_generation``, ``to_generation``), mean and SE over replicates.
+
+Fig. X2 reads no chain of its own: it reads the fully synthetic chains of other figures (``sources``: per model, the
+figure whose plan holds them and a filter on the spec), so the run store computes each once. Per model and lam, per
+generation: the dispersion kept (:mod:`madlib.metrics.dispersion`) against the generation's own training set
+(``dispersion_train``) and against the real data (``dispersion_real``), for images in LeNet features and in pixels
+(``pixel_...``). Summary rows ``effective_lam`` (``pixel_effective_lam``): the geometric mean of dispersion_train over
+generations 1..T (T = the figure's ``generations`` or the chain's length), the lam the model's own loop behaves like.
+Its SE is on the log scale (columns ``log_mean``, ``log_sem``, ``dof``): over replicates when a setting has several
+(Student t on replicates - 1), else over the T generations of the one chain (each a freshly trained model; t on
+T - 1), never below the evaluation SE.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -166,3 +179,99 @@ def figX1(gaussian: dict, gmm: dict, p_real: float, seed: int) -> tidy.FigureDat
     plan = figX1_plan(gaussian, gmm, p_real, seed)
     histories = chains.load(plan)  # from the store, computing what is missing
     return tidy.FigureData(figure_frame(plan, histories), caption=describe(gaussian, gmm, p_real))
+
+
+# Fig. X2 (beyond the paper: each model's own sampling bias) -------------------------------------------------------------
+X2_STEM = "figX2_sampling_bias"
+X2_METRICS = ("dispersion_train", "dispersion_real")
+X2_IMAGE_FAMILIES = ("ddpm", "gan")
+
+
+def figX2_plan(sources: list[dict], preset: str, generations: int, seed: int) -> list[chains.Chain]:
+    """The fully synthetic chains of each source (``model``: its label; ``figure``: the figure whose plan holds them at
+    ``preset``; ``family``; ``where``: spec fields they must have), labelled with the model; ``generations`` is read
+    by the build only."""
+    plan = []
+    for source in sources:
+        for chain in chains.plan(source["figure"], preset, seed=seed):
+            if _x2_selected(chain, source):
+                plan.append(dataclasses.replace(chain, labels={"model": source["model"]}))
+    if not plan:
+        raise ValueError(f"sources: no fully synthetic chain of {', '.join(s['figure'] for s in sources)} has the "
+                         f"family and the spec fields (where) asked for")
+    return plan
+
+
+def _x2_selected(chain: chains.Chain, source: dict) -> bool:
+    spec = chain.spec
+    return (chain.family == source["family"] and spec.variant == "fully_synthetic" and not spec.accumulate
+            and all(getattr(spec, field) == value for field, value in source.get("where", {}).items()))
+
+
+def x2_metrics(chain: chains.Chain) -> tuple[str, ...]:
+    """The dispersion metrics a chain stores: LeNet-feature and pixel ones for the image models."""
+    pixels = tuple(f"pixel_{m}" for m in X2_METRICS) if chain.family in X2_IMAGE_FAMILIES else ()
+    return X2_METRICS + pixels
+
+
+def effective_lam(values: np.ndarray, ses: np.ndarray | None) -> tuple[float, float, float]:
+    """(mean log, its SE, degrees of freedom) of per-generation dispersion kept, values (replicates, T): see the module
+    docstring."""
+    logs = np.log(values)
+    count, length = logs.shape
+    if count > 1:
+        mean, sem = tidy.mean_sem(logs.mean(axis=1))
+        return float(mean), float(sem), count - 1
+    between = logs.std(ddof=1) / np.sqrt(length) if length > 1 else np.nan
+    floor = np.sqrt(np.mean((ses / values) ** 2) / length) if ses is not None else np.nan
+    return float(logs.mean()), float(np.fmax(between, floor)), length - 1
+
+
+def _x2_effective_rows(group: list[chains.Chain], histories: list[list], last: int) -> list[dict]:
+    first = group[0]
+    base = {**tidy.setting_of(first.spec), **first.labels, "from_generation": 1, "to_generation": last}
+    rows = []
+    for metric in x2_metrics(first):
+        if not metric.endswith("_train"):
+            continue
+        values = np.concatenate([chains.per_replicate(h[:last], metric) for h in histories])
+        has_se = f"{metric}_se" in histories[0][0]
+        ses = np.concatenate([chains.per_replicate(h[:last], f"{metric}_se") for h in histories]) if has_se else None
+        mean, sem, dof = effective_lam(values, ses)
+        name = metric.replace("dispersion_train", "effective_lam")
+        rows.append({**base, "replicates": len(values), "generation": np.nan, "metric": name,
+                     "mean": float(np.exp(mean)), "sem": float(np.exp(mean) * sem), "log_mean": mean, "log_sem": sem,
+                     "dof": dof})
+    return rows
+
+
+def figX2_frame(plan: Sequence[chains.Chain], histories: Sequence[list], generations: int) -> pd.DataFrame:
+    """Per model and lam: the dispersion metrics for generations 1..T and the effective-lam rows."""
+    groups: dict[str, list[int]] = {}
+    for i, chain in enumerate(plan):
+        groups.setdefault(chain.setting(), []).append(i)
+    parts = []
+    for members in groups.values():
+        group = [plan[i] for i in members]
+        last = min(generations, group[0].spec.generations)
+        trimmed = [histories[i][:last] for i in members]
+        parts.append(chains.tidy_frame(group, trimmed, x2_metrics(group[0])))
+        parts.append(tidy.frame(_x2_effective_rows(group, trimmed, last)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def describe_x2(sources: list[dict], preset: str, generations: int) -> str:
+    where = "; ".join(f"{s['model']} from {s['figure'].split('_')[0]}" for s in sources)
+    return (f"Fully synthetic chains of the {preset} preset ({where}), generations 1-{generations} at most. Dispersion "
+            f"kept: covariance trace of the samples the loop draws (with its lam) over that of the generation's "
+            f"training set, within-class for the DDPM, in LeNet features for images. Effective lam: geometric mean "
+            f"over generations. Bands +-2 SE.")
+
+
+@chains.study(X2_STEM, plan=figX2_plan)
+def figX2(sources: list[dict], preset: str, generations: int, seed: int) -> tidy.FigureData:
+    """Fig. X2: each model's dispersion kept per generation and its effective lam (see the module docstring)."""
+    plan = figX2_plan(sources, preset, generations, seed)
+    histories = chains.load(plan)
+    return tidy.FigureData(figX2_frame(plan, histories, generations), caption=describe_x2(sources, preset,
+                                                                                         generations))

@@ -148,10 +148,10 @@ def tidy_frame(chains: Sequence[Chain], histories: Sequence[list[loops.Metrics]]
         first = chains[members[0]]
         setting = {**tidy.setting_of(first.spec), **first.labels}
         for metric in metrics:
-            values = np.concatenate([_per_replicate(histories[i], metric) for i in members])
+            values = np.concatenate([per_replicate(histories[i], metric) for i in members])
             mean, sem = tidy.mean_sem(values)
             if f"{metric}_se" in histories[members[0]][0]:
-                floor = np.sqrt(np.mean(np.concatenate([_per_replicate(histories[i], f"{metric}_se") ** 2
+                floor = np.sqrt(np.mean(np.concatenate([per_replicate(histories[i], f"{metric}_se") ** 2
                                                         for i in members]), axis=0) / len(members))
                 sem = floor if len(values) == 1 else np.fmax(sem, floor)
             rows += [{**setting, "generation": g + 1, "metric": metric, "mean": float(mean[g]),
@@ -159,7 +159,7 @@ def tidy_frame(chains: Sequence[Chain], histories: Sequence[list[loops.Metrics]]
     return tidy.frame(rows)
 
 
-def _per_replicate(history: list[loops.Metrics], metric: str) -> np.ndarray:
+def per_replicate(history: list[loops.Metrics], metric: str) -> np.ndarray:
     """(replicates, generations) array of one scalar-per-replicate metric of one chain."""
     if metric not in history[0]:
         raise ValueError(f"metric: {metric!r} is not stored by this chain; it stores {', '.join(history[0])}")

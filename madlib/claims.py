@@ -1337,6 +1337,37 @@ def _x1_between(part: pd.DataFrame, model: str, tests: int) -> Check:
                               min(nr, ns) - 1)])
 
 
+# Fig. X2 (beyond the paper: each model's own sampling bias) -----------------------------------------------------------
+X2_KEEP = 0.95  # issue 17's criterion: an image model at nominal lam = 1 keeps at least this share per generation
+X2_IMAGE_MODELS = ("DDPM", "style GAN", "WGAN-GP")
+
+
+def check_figX2(df: pd.DataFrame) -> list[Check]:
+    """One check per image model (column ``model``): at nominal lam = 1 its effective lam (the ``effective_lam`` row:
+    the geometric mean over generations of the LeNet-feature dispersion kept against each generation's own training
+    set) is at least X2_KEEP. Rule 1 on the log scale: d = log_mean - log(X2_KEEP) with the row's ``log_sem`` on its
+    ``dof`` (over the generations of the one chain, each a freshly trained model, or over replicates), tests = the
+    number of image models. Supported: the model keeps at least 95% per generation; contradicted: it keeps
+    significantly less, so its lam = 1 loop is a biased loop."""
+    rows = df[(df["metric"] == "effective_lam") & np.isclose(df["lam"], 1.0)]
+    tests = len(X2_IMAGE_MODELS)
+    checks = []
+    for model in X2_IMAGE_MODELS:
+        name = f"{model}: keeps at least {X2_KEEP:.0%} of its training data's spread per generation at lam = 1"
+        row = rows[rows["model"] == model]
+        if row.empty:
+            checks.append(Check(name, UNDECIDED, "no effective_lam row at lam = 1 for this model",
+                                _rule_text("difference", tests, np.inf), "a run with its lam = 1 chain"))
+            continue
+        row = row.iloc[0]
+        evidence = (f"effective lam {row['mean']:.3f}±{row['sem']:.2g} (geometric mean of the dispersion kept over "
+                    f"generations {row['from_generation']:g}-{row['to_generation']:g}, {row['replicates']:g} "
+                    f"replicate(s)); log effective lam minus log {X2_KEEP:g}")
+        checks.append(difference(name, row["log_mean"] - np.log(X2_KEEP), row["log_sem"], evidence, tests,
+                                 row["dof"], unit="generations (or chains)"))
+    return checks
+
+
 CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
     "fig01_gan_fingerprint": check_fig01,
     "fig08_gan_growing_pool": check_fig08,
@@ -1360,6 +1391,7 @@ CHECKS: dict[str, Callable[[pd.DataFrame], list[Check]]] = {
     "fig14_gmm_densities": check_fig14,
     "fig15_gmm_diversity": check_fig15,
     "figX1_replace_accumulate": check_figX1,
+    "figX2_sampling_bias": check_figX2,
 }
 
 

@@ -641,6 +641,62 @@ def figX1(result: tidy.FigureData):
     return fig
 
 
+# Fig. X2 (beyond the paper) ----------------------------------------------------------------------------------------
+X2_MODELS = ["Gaussian", "GMM", "flow", "DDPM", "style GAN", "WGAN-GP"]
+X2_LINE_STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3))]  # one per lam, 1 first
+
+
+def figX2(result: tidy.FigureData, keep: float = 0.95):
+    """Fig. X2: (a) dispersion kept against each generation's own training set at nominal lam = 1, per model, with the
+    line at ``keep`` (the criterion); (b) dispersion kept against the real data for every model and lam, beside the
+    unbiased Gaussian's exact expectation lam^t; (c) each model's effective lam against its nominal lam. Reads
+    beyond_studies.figX2's FigureData."""
+    style()
+    df = result.data
+    models = [m for m in X2_MODELS if m in set(df["model"])] + sorted(set(df["model"]) - set(X2_MODELS))
+    colors = dict(zip(models, sns.color_palette("tab10", len(models))))
+    lam_styles = dict(zip(sorted(df["lam"].unique(), reverse=True), X2_LINE_STYLES))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
+    per_generation = df[df["generation"].notna()]
+    for model in models:
+        for lam, g in per_generation[per_generation["model"] == model].groupby("lam"):
+            train = g[g["metric"] == "dispersion_train"].sort_values("generation")
+            real = g[g["metric"] == "dispersion_real"].sort_values("generation")
+            label = f"{model}, lam={lam:g}"
+            if np.isclose(lam, 1.0):
+                band(axes[0], train["generation"], train["mean"], train["sem"].fillna(0.0), label=model,
+                     color=colors[model], marker="o", ms=3)
+            band(axes[1], real["generation"], real["mean"], real["sem"].fillna(0.0), label=label,
+                 color=colors[model], ls=lam_styles[lam])
+    last = per_generation["generation"].max()
+    t = np.arange(1, last + 1)
+    for lam, ls in lam_styles.items():
+        axes[1].plot(t, lam**t, color="k", lw=0.8, ls=ls)
+    axes[0].axhline(1.0, color="k", lw=0.8)
+    axes[0].axhline(keep, color="k", lw=0.8, ls="--", label=f"criterion {keep:g}")
+    axes[0].set(title="(a) dispersion kept vs its own training set, lam = 1", xlabel="generation t",
+                ylabel="spread(samples) / spread(training set)")
+    axes[0].legend(fontsize=8)
+    axes[1].set(yscale="log", title="(b) dispersion kept vs the real data (black: lam^t)", xlabel="generation t",
+                ylabel="spread(samples) / spread(real)")
+    axes[1].legend(fontsize=7, ncol=2)
+    effective = df[df["metric"] == "effective_lam"]
+    for i, model in enumerate(models):
+        rows = effective[effective["model"] == model]
+        offset = (i - (len(models) - 1) / 2) * 0.006
+        axes[2].errorbar(rows["lam"] + offset, rows["mean"], yerr=2 * rows["sem"].fillna(0.0), fmt="o",
+                         color=colors[model], label=model, capsize=3)
+    lams = np.linspace(effective["lam"].min() - 0.05, 1.02, 10) if len(effective) else np.linspace(0.4, 1.02, 10)
+    axes[2].plot(lams, lams, color="k", lw=0.8, label="effective = nominal")
+    axes[2].axhline(keep, color="k", lw=0.8, ls="--")
+    axes[2].set(title="(c) effective lam (geometric mean over generations)", xlabel="nominal lam",
+                ylabel="effective lam")
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    _caption(fig, result.caption)
+    return fig
+
+
 # saving ------------------------------------------------------------------------------------------------------------
 def save(fig, stem: str, out: presets.Output) -> None:
     """<out.folder>/<stem>.png and .pdf (out from presets.output), each written whole or not at all."""

@@ -147,6 +147,18 @@ GMM_CHAIN = {
 }
 
 
+def _x2_sources(preset: str) -> list[dict]:
+    """Where Fig. X2 finds each model's fully synthetic chains (beyond_studies.figX2_plan): the figure whose plan holds
+    them at the preset, the family, and spec fields they must have."""
+    largest_n_s = {"smoke": 100, "default": 200, "paper": 1000}[preset]  # Fig. S1's largest n_s
+    return [dict(model="Gaussian", figure="figS1_gaussian_collapse", family="gaussian", where={"n_s": largest_n_s}),
+            dict(model="GMM", figure="fig14_gmm_densities", family="gmm"),
+            dict(model="flow", figure="fig17_flow_rosenbrock", family="flow"),
+            dict(model="DDPM", figure="fig16_ddpm_more_generations", family="ddpm"),
+            dict(model="style GAN", figure="fig06_ddpm_biased", family="gan"),
+            dict(model="WGAN-GP", figure="fig13_wgan_fully_synthetic", family="gan")]
+
+
 FIGURES_LIST = [
     Figure(
         "figS1_gaussian_collapse", "S1 (Sec. 3.1)",
@@ -403,6 +415,17 @@ FIGURES_LIST = [
                           gmm=dict(n=1000, generations=200, replicates=20, model=dict(n_eval=2000)), p_real=0.1,
                           seed=PRESET_SEED),
         },
+    ),
+    # Fig. X2 computes nothing of its own: it reads the fully synthetic chains of the figures named in its sources.
+    Figure(
+        "figX2_sampling_bias", "X2",
+        "Beyond the paper: each model's own sampling bias. Dispersion kept per generation against its own training "
+        "set and against the real data, at nominal lam = 1 and at the paper's biased settings, and the effective lam "
+        "of every model",
+        "At nominal lam = 1 the image models (DDPM, style GAN, WGAN-GP) keep at least 95% of their training data's "
+        "spread per generation (effective lam >= 0.95: in LeNet features, within-class for the DDPM), so their lam = 1 "
+        "loops can stand for the paper's unbiased loop.",
+        {p: dict(sources=_x2_sources(p), preset=p, generations=16, seed=PRESET_SEED) for p in PRESETS},
     ),
 ]
 

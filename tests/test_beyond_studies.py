@@ -103,3 +103,69 @@ def test_the_figure_reads_its_plan_and_summarises_every_loop(store, tmp_path_fac
     fig = plotting.figX1(tidy.FigureData.load(folder, STEM))
     assert len(fig.axes) == 3 * len(plotting.X1_PANELS)
     plt.close(fig)
+
+
+# Fig. X2: each model's own sampling bias ------------------------------------------------------------------------------
+X2 = beyond_studies.X2_STEM
+
+
+@pytest.mark.parametrize("preset", presets.PRESETS)
+def test_x2_reads_only_chains_other_figures_compute(preset):
+    plan = chains.plan(X2, preset)
+    others = {c.key() for stem in presets.FIGURES if stem != X2 for c in chains.plan(stem, preset)}
+    assert plan and {c.key() for c in plan} <= others  # the run store computes nothing for Fig. X2 alone
+    assert {c.labels["model"] for c in plan} == {s["model"] for s in presets.resolve(X2, preset)["sources"]}
+    assert all(c.spec.variant == "fully_synthetic" and not c.spec.accumulate for c in plan)
+    lams = {(c.labels["model"], c.spec.lam) for c in plan}
+    assert {("DDPM", 1.0), ("style GAN", 1.0), ("WGAN-GP", 1.0), ("Gaussian", 0.8)} <= lams
+
+
+def test_x2_sources_that_match_nothing_are_refused():
+    settings = presets.resolve(X2, "smoke")
+    settings["sources"] = [dict(model="DDPM", figure="fig16_ddpm_more_generations", family="gan")]
+    with pytest.raises(ValueError, match="^sources: no fully synthetic chain of fig16_ddpm_more_generations"):
+        beyond_studies.figX2_plan(**settings)
+
+
+def test_effective_lam_is_the_geometric_mean_with_the_larger_se():
+    values = np.array([[0.8, 0.9, 0.85, 0.95]])
+    mean, sem, dof = beyond_studies.effective_lam(values, np.full((1, 4), 1e-6))
+    logs = np.log(values[0])
+    assert mean == pytest.approx(logs.mean()) and dof == 3
+    assert sem == pytest.approx(logs.std(ddof=1) / 2)  # between generations dominates the tiny evaluation SE
+    _, floor, _ = beyond_studies.effective_lam(np.full((1, 4), 0.9), np.full((1, 4), 0.09))
+    assert floor == pytest.approx(0.1 / 2)  # identical values: the evaluation SE (10% each, over 4 generations)
+    replicated = np.exp(np.random.default_rng(0).normal(np.log(0.9), 0.05, size=(50, 6)))
+    mean, sem, dof = beyond_studies.effective_lam(replicated, None)
+    assert dof == 49 and sem == pytest.approx(np.log(replicated).mean(1).std(ddof=1) / np.sqrt(50))
+
+
+def test_x2_frame_on_a_gaussian_and_a_fake_image_chain(store):
+    """The unbiased Gaussian keeps exactly lam of its own training set; an image chain's dispersions (faked here as
+    stored metrics) give per-generation rows and the effective-lam rows, cut at the figure's generations."""
+    gaussian = [chains.make("gaussian", 0, model=dict(d=3, replicates=4), labels={"model": "Gaussian"},
+                            variant="fully_synthetic", generations=5, n_ini=20, n_s=20, lam=lam) for lam in (1.0, 0.8)]
+    histories = chains.load(gaussian)
+    image = chains.make("ddpm", 0, labels={"model": "DDPM"}, variant="fully_synthetic", generations=4, n_ini=20,
+                        n_s=20)
+    fake = [{name: np.array([value]) for name, value in (("dispersion_train", 0.8), ("dispersion_train_se", 0.01),
+                                                          ("dispersion_real", 0.8 ** (g + 1)),
+                                                          ("dispersion_real_se", 0.01),
+                                                          ("pixel_dispersion_train", 0.9),
+                                                          ("pixel_dispersion_train_se", 0.01),
+                                                          ("pixel_dispersion_real", 0.9 ** (g + 1)),
+                                                          ("pixel_dispersion_real_se", 0.01))} for g in range(4)]
+    df = beyond_studies.figX2_frame(gaussian + [image], histories + [fake], generations=3)
+    effective = df[df["metric"] == "effective_lam"].set_index(["model", "lam"])
+    assert effective.loc[("Gaussian", 1.0), "mean"] == pytest.approx(1.0)
+    assert effective.loc[("Gaussian", 0.8), "mean"] == pytest.approx(0.8)
+    assert effective.loc[("DDPM", 1.0), "mean"] == pytest.approx(0.8)
+    assert effective.loc[("DDPM", 1.0), "to_generation"] == 3 and effective.loc[("DDPM", 1.0), "dof"] == 2
+    pixel = df[df["metric"] == "pixel_effective_lam"]
+    assert pixel["mean"].tolist() == pytest.approx([0.9])
+    assert df["generation"].max() == 3
+    assert set(df.loc[df["model"] == "Gaussian", "metric"]) == {"dispersion_train", "dispersion_real",
+                                                                "effective_lam"}
+    fig = plotting.figX2(tidy.FigureData(df, caption="test"))
+    assert len(fig.axes) == 3
+    plt.close(fig)

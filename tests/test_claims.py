@@ -1,4 +1,4 @@
-"""Claim checks of the Gaussian, GMM-free figures (S1, 10, 11, 12, 30, 31, X1): each is supported on data showing the
+"""Claim checks of the Gaussian, GMM-free figures (S1, 10, 11, 12, 30, 31, X1, X2): each is supported on data showing the
 claim, contradicted on data showing the opposite beyond its noise, and undecided (saying what would decide it) on
 the same effect within the noise; each reads the evidence off the tidy data it is given."""
 
@@ -373,3 +373,37 @@ def test_figX1_uses_bonferroni_over_the_figure():
     for t, outcome in ((critical + 0.01, S), (critical - 0.01, U)):
         df = x1_frame({"replace": ((1.0, 3.0, 4.0), 0.01 * t, (0.0, -1.0))})
         assert x1_outcomes(df)["diverges"] == [outcome, outcome]
+
+
+# Fig. X2 (beyond the paper: each model's own sampling bias) -----------------------------------------------------------
+def x2_rows(effective: dict[str, tuple[float, float]], dof: int = 9) -> pd.DataFrame:
+    """effective_lam rows at lam = 1: model -> (effective lam, SE of its log)."""
+    rows = [{"model": model, "lam": 1.0, "generation": np.nan, "metric": "effective_lam", "mean": value,
+             "sem": value * log_sem, "log_mean": np.log(value), "log_sem": log_sem, "dof": dof, "replicates": 1,
+             "from_generation": 1, "to_generation": dof + 1} for model, (value, log_sem) in effective.items()]
+    rows.append({**rows[0], "lam": 0.7, "mean": 0.5, "log_mean": np.log(0.5)})  # a biased setting: not judged
+    return pd.DataFrame(rows)
+
+
+def x2_outcomes(effective, dof=9):
+    return [c.outcome for c in claims.check_figX2(x2_rows(effective, dof))]
+
+
+def test_figX2_supported_above_095_contradicted_below_undecided_near():
+    critical = claims.critical(3, 9)  # Bonferroni over the three image models, t on the generations
+    margin = np.log(0.95)
+    just_above, just_below = np.exp(margin + 1.05 * critical * 0.01), np.exp(margin - 1.05 * critical * 0.01)
+    assert x2_outcomes({"DDPM": (just_above, 0.01), "style GAN": (just_below, 0.01), "WGAN-GP": (0.95, 0.01)}) == \
+        ["supported", "contradicted", "undecided"]
+    inside = np.exp(margin + 0.95 * critical * 0.01)
+    assert x2_outcomes({"DDPM": (inside, 0.01), "style GAN": (0.99, 0.001), "WGAN-GP": (0.82, 0.001)}) == \
+        ["undecided", "supported", "contradicted"]
+
+
+def test_figX2_a_missing_model_is_undecided_and_verdicts_follow():
+    checks = claims.check_figX2(x2_rows({"DDPM": (0.99, 0.001), "style GAN": (0.99, 0.001)}))
+    assert [c.outcome for c in checks] == ["supported", "supported", "undecided"]
+    assert claims.verdict(checks) == "inconclusive"
+    assert claims.verdict(claims.check_figX2(x2_rows({m: (0.99, 0.001) for m in claims.X2_IMAGE_MODELS}))) == "holds"
+    assert claims.verdict(claims.check_figX2(x2_rows({"DDPM": (0.8, 0.01), "style GAN": (0.99, 0.001),
+                                                      "WGAN-GP": (0.99, 0.001)}))) == "contradicted"
