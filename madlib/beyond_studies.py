@@ -181,7 +181,7 @@ def figX1(gaussian: dict, gmm: dict, p_real: float, seed: int) -> tidy.FigureDat
     return tidy.FigureData(figure_frame(plan, histories), caption=describe(gaussian, gmm, p_real))
 
 
-# Fig. X2 (beyond the paper: each model's own sampling bias) -------------------------------------------------------------
+# Fig. X2 (beyond the paper: each model's own sampling bias) -----------------------------------------------------
 X2_STEM = "figX2_sampling_bias"
 X2_METRICS = ("dispersion_train", "dispersion_real")
 X2_IMAGE_FAMILIES = ("ddpm", "gan")
@@ -228,15 +228,16 @@ def effective_lam(values: np.ndarray, ses: np.ndarray | None) -> tuple[float, fl
 
 
 def _x2_effective_rows(group: list[chains.Chain], histories: list[list], last: int) -> list[dict]:
+    """The effective-lam rows of one setting, from its chains' histories cut at generation ``last``."""
     first = group[0]
     base = {**tidy.setting_of(first.spec), **first.labels, "from_generation": 1, "to_generation": last}
     rows = []
     for metric in x2_metrics(first):
         if not metric.endswith("_train"):
             continue
-        values = np.concatenate([chains.per_replicate(h[:last], metric) for h in histories])
+        values = np.concatenate([chains.per_replicate(h, metric) for h in histories])
         has_se = f"{metric}_se" in histories[0][0]
-        ses = np.concatenate([chains.per_replicate(h[:last], f"{metric}_se") for h in histories]) if has_se else None
+        ses = np.concatenate([chains.per_replicate(h, f"{metric}_se") for h in histories]) if has_se else None
         mean, sem, dof = effective_lam(values, ses)
         name = metric.replace("dispersion_train", "effective_lam")
         rows.append({**base, "replicates": len(values), "generation": np.nan, "metric": name,

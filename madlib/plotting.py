@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.colors import TwoSlopeNorm
 
-from madlib import presets, tidy
+from madlib import claims, presets, tidy
 from madlib.runs import atomic_write_bytes
 
 PALETTE = "viridis"
@@ -646,11 +646,12 @@ X2_MODELS = ["Gaussian", "GMM", "flow", "DDPM", "style GAN", "WGAN-GP"]
 X2_LINE_STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3))]  # one per lam, 1 first
 
 
-def figX2(result: tidy.FigureData, keep: float = 0.95):
+def figX2(result: tidy.FigureData):
     """Fig. X2: (a) dispersion kept against each generation's own training set at nominal lam = 1, per model, with the
-    line at ``keep`` (the criterion); (b) dispersion kept against the real data for every model and lam, beside the
-    unbiased Gaussian's exact expectation lam^t; (c) each model's effective lam against its nominal lam. Reads
-    beyond_studies.figX2's FigureData."""
+    line at the claim's criterion (claims.X2_KEEP); (b) dispersion kept against the real data for every model and
+    lam, beside the unbiased Gaussian's exact expectation lam^t; (c) each model's effective lam against its nominal
+    lam. Reads beyond_studies.figX2's FigureData."""
+    keep = claims.X2_KEEP
     style()
     df = result.data
     models = [m for m in X2_MODELS if m in set(df["model"])] + sorted(set(df["model"]) - set(X2_MODELS))
